@@ -1,0 +1,195 @@
+"""In-process dispatch cost: µs per request straight through the WSGI interface.
+
+Each app serves a plaintext route and a JSON route; each request is a fresh copy of a
+realistic environ passed to ``app(environ, start_response)``, with the body consumed.
+Apps are measured interleaved, several rounds, and the median is reported.
+
+    python benchmarks/inprocess.py [--rounds 7] [--number 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+MESSAGE = "Hello, World!"
+
+
+def make_environ(path: str) -> dict[str, Any]:
+    """An environ like gunicorn's for a GET of ``path`` with a browser's usual headers."""
+    return {
+        "REQUEST_METHOD": "GET",
+        "SCRIPT_NAME": "",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": "127.0.0.1:8000",
+        "HTTP_USER_AGENT": "wrk",
+        "HTTP_ACCEPT": "*/*",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+
+
+def raw_app() -> WSGIApp:
+    """A bare WSGI callable: the floor of framework overhead."""
+    plaintext = MESSAGE.encode()
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ["PATH_INFO"]
+        if path == "/plaintext":
+            body, ctype = plaintext, "text/plain"
+        elif path == "/json":
+            body, ctype = json.dumps({"message": MESSAGE}).encode(), "application/json"
+        else:
+            start_response("404 Not Found", [("Content-Length", "0")])
+            return [b""]
+        start_response("200 OK", [("Content-Type", ctype), ("Content-Length", str(len(body)))])
+        return [body]
+
+    return app
+
+
+def microraab_app() -> WSGIApp:
+    from microraab import App, JSONResponse, Response
+
+    app = App("bench", config={"SECRET_KEY": "bench", "SERVE_STATIC": False})
+
+    @app.route("/plaintext")
+    def plaintext(request: Any) -> Response:
+        return Response(MESSAGE, mimetype="text/plain")
+
+    @app.route("/json")
+    def json_view(request: Any) -> JSONResponse:
+        return JSONResponse({"message": MESSAGE})
+
+    return app
+
+
+def flask_app() -> WSGIApp:
+    from flask import Flask, Response, jsonify
+
+    app = Flask("bench")
+
+    @app.route("/plaintext")
+    def plaintext() -> Response:
+        return Response(MESSAGE, mimetype="text/plain")
+
+    @app.route("/json")
+    def json_view() -> Response:
+        return jsonify(message=MESSAGE)
+
+    return app
+
+
+def werkzeug_app() -> WSGIApp:
+    """Werkzeug used naively: Request -> bind_to_environ().match() -> Response."""
+    from werkzeug.exceptions import HTTPException
+    from werkzeug.routing import Map, Rule
+    from werkzeug.wrappers import Request, Response
+
+    url_map = Map([Rule("/plaintext", endpoint="plaintext"), Rule("/json", endpoint="json")])
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request = Request(environ)
+        try:
+            endpoint, _ = url_map.bind_to_environ(request.environ).match()
+        except HTTPException as e:
+            return e(environ, start_response)
+        if endpoint == "plaintext":
+            response = Response(MESSAGE, mimetype="text/plain")
+        else:
+            response = Response(json.dumps({"message": MESSAGE}), mimetype="application/json")
+        return response(environ, start_response)
+
+    return app
+
+
+APPS: dict[str, Callable[[], WSGIApp]] = {
+    "raw": raw_app,
+    "microraab": microraab_app,
+    "werkzeug": werkzeug_app,
+    "flask": flask_app,
+}
+
+
+def check(name: str, app: WSGIApp) -> None:
+    """Refuse to time an app that does not answer correctly."""
+    for path, ctype, body in (
+        ("/plaintext", "text/plain", MESSAGE.encode()),
+        ("/json", "application/json", b'{"message":'),
+    ):
+        seen: dict[str, Any] = {}
+        result = b"".join(app(make_environ(path), lambda s, h, e=None: seen.update(s=s, h=h)))
+        headers = {k.lower(): v for k, v in seen["h"]}
+        ok = seen["s"].startswith("200") and headers["content-type"].startswith(ctype)
+        if not ok or not result.replace(b" ", b"").startswith(body.replace(b" ", b"")):
+            raise SystemExit(f"{name} answers {path} wrongly: {seen} {result!r}")
+
+
+def time_app(app: WSGIApp, path: str, number: int) -> float:
+    """µs per request over ``number`` requests."""
+    template = make_environ(path)
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+        return None
+
+    start = time.perf_counter()
+    for _ in range(number):
+        environ = template.copy()
+        result = app(environ, start_response)
+        for _chunk in result:
+            pass
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+    return (time.perf_counter() - start) / number * 1e6
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--number", type=int, default=20000)
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = parser.parse_args(argv)
+    apps = {name: factory() for name, factory in APPS.items()}
+    for name, app in apps.items():
+        check(name, app)
+    samples: dict[tuple[str, str], list[float]] = {}
+    for _ in range(args.rounds):
+        for path in ("/plaintext", "/json"):
+            for name, app in apps.items():  # interleaved, so drift is shared
+                samples.setdefault((name, path), []).append(time_app(app, path, args.number))
+    medians = {key: statistics.median(values) for key, values in samples.items()}
+    if args.json:
+        print(json.dumps({f"{n} {p}": v for (n, p), v in medians.items()}, indent=2))
+        return 0
+    print(f"median µs per request, {args.rounds} rounds x {args.number} requests")
+    print(f"{'app':<11}{'route':<12}{'µs':>8}{'x raw':>8}{'x flask':>9}{'x werkzeug':>12}")
+    for path in ("/plaintext", "/json"):
+        for name in apps:
+            us = medians[(name, path)]
+            print(
+                f"{name:<11}{path:<12}{us:8.2f}{us / medians[('raw', path)]:8.2f}"
+                f"{us / medians[('flask', path)]:9.3f}{us / medians[('werkzeug', path)]:12.3f}"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,473 @@
+"""The application object: registration, and the request pipeline in one place.
+
+Read :meth:`App.wsgi_app` top to bottom to follow a request::
+
+    wsgi_app
+      -> full_dispatch_request
+           -> match_request        (Werkzeug routing: route and values, or 404/405/308)
+           -> preprocess_request   (trusted host, CSRF, before_request hooks)
+           -> dispatch_request     (the view: view(request, **values))
+           -> make_response        (str / bytes / dict / tuple / iterator -> Response)
+           -> process_response     (after_request hooks, session cookie, headers)
+      -> handle_exception          (an unhandled error: logged, answered with a 500 page)
+      -> do_teardown_request       (teardown_request hooks, always)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from jinja2 import Environment
+from werkzeug.datastructures import Headers
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.middleware.shared_data import SharedDataMiddleware
+from werkzeug.routing import BaseConverter, RoutingException
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from microraab import csrf
+from microraab.config import DEVELOPMENT, check_production_ready, load_config
+from microraab.errors import error_response
+from microraab.logging import RequestIds, configure_logging
+from microraab.modules import Module
+from microraab.routing import Route, Router, View, build_url
+from microraab.scaffold import ErrorHandler, Scaffold
+from microraab.sessions import SessionInterface
+from microraab.templating import create_environment
+from microraab.wrappers import JSONResponse, Request, Response
+
+if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Callable, Mapping
+
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+    from microraab.testing import TestClient
+
+
+class App(Scaffold):
+    """A WSGI application.
+
+    ``import_name`` locates the app's folders (``template_folder``, ``static_folder``,
+    relative to the importing module's directory). ``config`` overrides the defaults, the
+    TOML file and the ``MICRORAAB_*`` environment (see :mod:`microraab.config`).
+    Raises ConfigError in production mode without a ``SECRET_KEY``.
+    """
+
+    request_class: type[Request] = Request
+    response_class: type[Response] = Response
+
+    def __init__(
+        self,
+        import_name: str,
+        *,
+        template_folder: str | os.PathLike[str] | None = "templates",
+        static_folder: str | os.PathLike[str] | None = "static",
+        static_url_path: str = "/static",
+        config: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.import_name = import_name
+        self.root_path = _root_path(import_name)
+        self.config = load_config(config)
+        check_production_ready(self.config)
+        self.template_folder = self._folder(template_folder)
+        self.static_folder = self._folder(static_folder)
+        self.router = Router()
+        self.url_map = self.router.url_map
+        self.view_functions: dict[str, View] = {}
+        self.modules: dict[str, Module] = {}
+        self.api_prefixes: list[str] = []
+        self.session_interface = SessionInterface(self)
+        self.logger = logging.getLogger(import_name)
+        if not logging.getLogger().handlers:
+            configure_logging(self.config["LOG_LEVEL"])
+        self.request_ids = RequestIds(self.config["REQUEST_ID_HEADER"])
+        if self.static_folder and self.config["SERVE_STATIC"]:
+            self.add_url_rule(f"{static_url_path}/<path:filename>", "static", build_only=True)
+            self.wsgi_app = SharedDataMiddleware(  # type: ignore[method-assign]
+                self.wsgi_app,
+                {static_url_path: self.static_folder},
+                cache_timeout=self.config["STATIC_MAX_AGE"],
+            )
+
+    def _folder(self, folder: str | os.PathLike[str] | None) -> str | None:
+        return os.path.join(self.root_path, folder) if folder is not None else None
+
+    @property
+    def development(self) -> bool:
+        """True in development mode (``ENV = "development"``)."""
+        return bool(self.config["ENV"] == DEVELOPMENT)
+
+    # -- registration -------------------------------------------------------------------
+
+    def add_url_rule(
+        self,
+        rule: str,
+        endpoint: str | None = None,
+        view: View | None = None,
+        *,
+        methods: Iterable[str] | None = None,
+        module: str | None = None,
+        **options: Any,
+    ) -> None:
+        """Route ``rule`` to ``view``; ValueError if ``endpoint`` already has another view."""
+        if endpoint is None:
+            if view is None:
+                raise ValueError("add_url_rule needs an endpoint or a view")
+            endpoint = view.__name__
+        if isinstance(methods, str):
+            raise TypeError("methods must be a list of strings, like methods=['POST']")
+        if view is not None:
+            existing = self.view_functions.get(endpoint)
+            if existing is not None and existing is not view:
+                raise ValueError(f"Endpoint {endpoint!r} is already routed to {existing!r}")
+            self.view_functions[endpoint] = view
+        route = Route(rule, endpoint=endpoint, view=view, methods=methods, module=module, **options)
+        self.router.add(route)
+
+    def add_converter(self, name: str, converter: type[BaseConverter]) -> None:
+        """Make ``<name:value>`` usable in rules added from now on."""
+        self.url_map.converters[name] = converter
+
+    def register(self, module: Module) -> None:
+        """Add ``module``'s routes under its prefix, with endpoints ``"module.endpoint"``."""
+        if module.name in self.modules:
+            raise ValueError(f"A module named {module.name!r} is already registered")
+        self.modules[module.name] = module
+        if module.api:
+            self.api_prefixes.append(module.url_prefix + "/")
+        for deferred in module.deferred:
+            options = {"api": module.api, "csrf": module.csrf, **deferred.options}
+            self.add_url_rule(
+                module.url_prefix + deferred.rule,
+                f"{module.name}.{deferred.endpoint}",
+                deferred.view,
+                methods=deferred.methods,
+                module=module.name,
+                **options,
+            )
+
+    def template_filter(self, name: str | None = None) -> Callable[[Any], Any]:
+        """Decorate a function to use as a Jinja2 filter (named ``name`` or its own name)."""
+
+        def decorator(func: Any) -> Any:
+            self.jinja_env.filters[name or func.__name__] = func
+            return func
+
+        return decorator
+
+    def template_global(self, name: str | None = None) -> Callable[[Any], Any]:
+        """Decorate a function to make it callable from every template."""
+
+        def decorator(func: Any) -> Any:
+            self.jinja_env.globals[name or func.__name__] = func
+            return func
+
+        return decorator
+
+    # -- URLs and templates -------------------------------------------------------------
+
+    def url_for(
+        self,
+        endpoint: str,
+        *,
+        _request: Request | None = None,
+        _external: bool = False,
+        _anchor: str | None = None,
+        _method: str | None = None,
+        **values: Any,
+    ) -> str:
+        """The URL of ``endpoint`` with ``values``; werkzeug BuildError if it cannot be built.
+
+        With a request, URLs are relative to its script root and ``_external`` uses its
+        host; without one, ``SERVER_NAME`` and ``APPLICATION_ROOT`` are used.
+        """
+        if _request is not None:
+            adapter = _request.url_adapter
+        else:
+            config = self.config
+            adapter = self.router.bind_default(
+                config["SERVER_NAME"], config["APPLICATION_ROOT"], config["PREFERRED_URL_SCHEME"]
+            )
+        return build_url(
+            adapter, endpoint, values, method=_method, external=_external, anchor=_anchor
+        )
+
+    @cached_property
+    def jinja_env(self) -> Environment:
+        """The app's Jinja2 environment, created on first use."""
+        return create_environment(self)
+
+    def render(self, request: Request, template_name: str, **context: Any) -> Response:
+        """Render ``template_name`` with ``context`` (and ``request``) into an HTML Response."""
+        template = self.jinja_env.get_template(template_name)
+        return self.response_class(template.render(request=request, **context))
+
+    # -- the request pipeline -------------------------------------------------------------
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        """The WSGI entry point; wrap ``app.wsgi_app`` to add middleware."""
+        return self.wsgi_app(environ, start_response)
+
+    def wsgi_app(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        """Serve one request: every stage, in order."""
+        request = self.request_class(environ, self, self.request_ids(environ))
+        error: BaseException | None = None
+        try:
+            try:
+                response = self.full_dispatch_request(request)
+            except Exception as e:
+                error = e
+                response = self.handle_exception(request, e)
+            return self.send_response(request, response, start_response)
+        finally:
+            # PERF: no teardown work at all for apps without teardown hooks.
+            if self.teardown_request_funcs or request.module is not None:
+                self.do_teardown_request(request, error)
+
+    def full_dispatch_request(self, request: Request) -> WerkzeugResponse:
+        """Route, run the before hooks and the view, and turn the result into a response.
+
+        An exception from any of these goes to an error handler (or the default error
+        page for HTTP errors); one with no handler propagates to ``handle_exception``.
+        """
+        try:
+            self.match_request(request)
+            rv = self.preprocess_request(request)
+            if rv is None:
+                rv = self.dispatch_request(request)
+        except Exception as e:
+            rv = self.handle_user_exception(request, e)
+        response = self.make_response(request, rv)
+        return self.process_response(request, response)
+
+    def match_request(self, request: Request) -> None:
+        """Set ``request.route`` and ``request.view_args``, or ``routing_exception``."""
+        try:
+            request.route, request.view_args = self.router.match(request)
+        except HTTPException as e:
+            request.routing_exception = e
+
+    def preprocess_request(self, request: Request) -> Any:
+        """Check the host and CSRF token, then run before hooks; a non-None result ends it."""
+        config = self.config
+        if config["TRUSTED_HOSTS"]:
+            request.trusted_hosts = config["TRUSTED_HOSTS"]
+            request.host  # noqa: B018 - raises SecurityError (400) for an untrusted host
+        route = request.route
+        if (
+            route is not None
+            and route.csrf
+            and request.method in csrf.UNSAFE_METHODS
+            and config["CSRF_ENABLED"]
+        ):
+            csrf.check_csrf(request)
+        for scaffold in self._scaffolds(request):
+            for func in scaffold.before_request_funcs:
+                rv = func(request)
+                if rv is not None:
+                    return rv
+        return None
+
+    def dispatch_request(self, request: Request) -> Any:
+        """Call the matched view with the request and the URL's values."""
+        if request.routing_exception is not None:
+            raise request.routing_exception
+        route = request.route
+        assert route is not None
+        if route.provide_automatic_options and request.method == "OPTIONS":
+            allowed = self.router.allowed_methods(request.path)
+            return self.response_class(headers={"Allow": ", ".join(allowed)})
+        if route.view is None:
+            raise LookupError(f"Endpoint {route.endpoint!r} has no view function")
+        return route.view(request, **request.view_args)
+
+    def make_response(self, request: Request, rv: Any) -> WerkzeugResponse:
+        """Turn what a view returned into a Response; TypeError names the view if it can't.
+
+        ``str`` is HTML, ``bytes`` raw, ``dict``/``list`` JSON, an iterator is streamed, and
+        ``(body, status)``, ``(body, headers)`` or ``(body, status, headers)`` add to those.
+        """
+        status: int | str | None = None
+        headers: Any = None
+        if isinstance(rv, tuple):
+            if len(rv) == 3:
+                rv, status, headers = rv
+            elif len(rv) == 2:
+                if isinstance(rv[1], (Headers, dict, list)):
+                    rv, headers = rv
+                else:
+                    rv, status = rv
+            else:
+                raise TypeError(
+                    f"The view for {request.endpoint!r} returned a tuple of {len(rv)} items; "
+                    "return (body, status), (body, headers) or (body, status, headers)."
+                )
+        if isinstance(rv, (str, bytes)):
+            # PERF: the common case first, constructed once with its status and headers.
+            return self.response_class(rv, status, headers)
+        if isinstance(rv, (dict, list)):
+            response: WerkzeugResponse = JSONResponse(rv)
+        elif isinstance(rv, WerkzeugResponse):
+            response = rv
+        elif isinstance(rv, HTTPException):
+            response = rv.get_response(request.environ)
+        elif isinstance(rv, Iterator):
+            response = self.response_class(rv)
+        else:
+            raise TypeError(
+                f"The view for {request.endpoint!r} returned {type(rv).__name__!r}, which is "
+                "not a valid response: return a str, bytes, dict, list, Response, iterator, "
+                "or a (body, status[, headers]) tuple."
+            )
+        if status is not None:
+            if isinstance(status, int):
+                response.status_code = status
+            else:
+                response.status = status
+        if headers:
+            response.headers.update(headers)
+        return response
+
+    def process_response(self, request: Request, response: WerkzeugResponse) -> WerkzeugResponse:
+        """Run after hooks (module's, then app's, newest first); save the session; add headers."""
+        for scaffold in reversed(self._scaffolds(request)):
+            for func in reversed(scaffold.after_request_funcs):
+                response = func(request, response)
+                if not isinstance(response, WerkzeugResponse):
+                    raise TypeError(
+                        f"after_request hook {func.__qualname__} returned "
+                        f"{type(response).__name__!r}; it must return the response."
+                    )
+        if request.session_loaded:
+            self.session_interface.save_session(request, response)
+        config = self.config
+        if config["REQUEST_ID_HEADER"]:
+            response.headers[config["REQUEST_ID_HEADER"]] = request.id
+        if response.mimetype == "text/html":
+            for name, value in config["SECURITY_HEADERS"].items():
+                response.headers.setdefault(name, value)
+        return response
+
+    def send_response(
+        self, request: Request, response: WerkzeugResponse, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        """Start the WSGI response and return the body iterable."""
+        body = response.response
+        if (
+            response.status_code == 200
+            and type(body) is list
+            and request.method != "HEAD"
+            and type(response).__call__ is WerkzeugResponse.__call__
+            and not response.direct_passthrough
+            and not response._on_close
+        ):
+            # PERF: a buffered 200 needs none of what Werkzeug's Response.__call__ does
+            # (copy the headers, recount the length, wrap the body in a ClosingIterator):
+            # starting it directly saves ~10 µs a request. set_data keeps Content-Length.
+            start_response(response.status, response.headers.to_wsgi_list())
+            return body
+        return response(request.environ, start_response)
+
+    def do_teardown_request(self, request: Request, error: BaseException | None) -> None:
+        """Run every teardown hook (module's, then app's, newest first), whatever happens."""
+        for scaffold in reversed(self._scaffolds(request)):
+            for func in reversed(scaffold.teardown_request_funcs):
+                try:
+                    func(request, error)
+                except Exception:
+                    # One failing teardown must not stop the others from releasing resources.
+                    self.logger.exception(
+                        "teardown_request hook %s failed",
+                        func.__qualname__,
+                        extra={"request_id": request.id},
+                    )
+
+    # -- errors -------------------------------------------------------------------------
+
+    def handle_user_exception(self, request: Request, error: Exception) -> Any:
+        """Answer ``error`` with its registered handler; HTTP errors get a default page.
+
+        Re-raises an exception no handler is registered for.
+        """
+        if isinstance(error, HTTPException):
+            return self.handle_http_exception(request, error)
+        handler = self._find_error_handler(request, error)
+        if handler is None:
+            raise error
+        return handler(request, error)
+
+    def handle_http_exception(self, request: Request, error: HTTPException) -> Any:
+        """A registered handler's answer, or the default HTML/JSON error response."""
+        if error.code is None or isinstance(error, RoutingException):
+            # Werkzeug's redirects (308 to the slash-ended URL) are responses, not errors.
+            return error.get_response(request.environ)
+        handler = self._find_error_handler(request, error)
+        if handler is not None:
+            return handler(request, error)
+        return error_response(request, error)
+
+    def handle_exception(self, request: Request, error: Exception) -> WerkzeugResponse:
+        """Log an unhandled exception with its traceback and answer 500, never the traceback.
+
+        Re-raised instead when ``PROPAGATE_EXCEPTIONS`` (default: ``DEBUG`` or ``TESTING``)
+        is on, so the debugger or the test sees it.
+        """
+        propagate = self.config["PROPAGATE_EXCEPTIONS"]
+        if propagate is None:
+            propagate = self.config["DEBUG"] or self.config["TESTING"]
+        if propagate:
+            raise error
+        self.logger.error(
+            "Exception on %s %s",
+            request.method,
+            request.path,
+            exc_info=sys.exc_info() if sys.exc_info()[1] is error else error,
+            extra={"request_id": request.id},
+        )
+        server_error = InternalServerError(original_exception=error)
+        try:
+            handler = self._find_error_handler(request, server_error)
+            rv = handler(request, server_error) if handler is not None else None
+            if rv is None:
+                rv = error_response(request, server_error)
+            return self.process_response(request, self.make_response(request, rv))
+        except Exception:
+            # The error handling itself failed: log that too, and send the plainest page.
+            self.logger.exception("Error handler failed", extra={"request_id": request.id})
+            return error_response(request, server_error)
+
+    def _find_error_handler(self, request: Request, error: BaseException) -> ErrorHandler | None:
+        for scaffold in reversed(self._scaffolds(request)):
+            handler = scaffold.find_error_handler(error)
+            if handler is not None:
+                return handler
+        return None
+
+    def _scaffolds(self, request: Request) -> tuple[Scaffold, ...]:
+        """The app, then the request's module if it has one: whose hooks apply."""
+        module_name = request.module
+        if module_name is None:
+            return (self,)
+        return (self, self.modules[module_name])
+
+    # -- testing --------------------------------------------------------------------------
+
+    def test_client(self) -> TestClient:
+        """A Werkzeug test client for this app; see :class:`microraab.testing.TestClient`."""
+        from microraab.testing import TestClient
+
+        return TestClient(self)
+
+
+def _root_path(import_name: str) -> str:
+    """The directory of the module ``import_name`` (the working directory if unknown)."""
+    module = sys.modules.get(import_name)
+    path: str | None = getattr(module, "__file__", None)
+    if path is None:
+        return os.getcwd()
+    return os.path.dirname(os.path.abspath(path))

@@ -1,0 +1,130 @@
+"""Configuration: defaults < a TOML file < ``MICRORAAB_*`` environment variables < code.
+
+The mapping is an ordinary ``dict`` with upper-case keys, as in Flask. Two modes exist,
+``"development"`` and ``"production"`` (the default), chosen by ``ENV`` (``MICRORAAB_ENV``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised only on Python 3.10
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+ENV_PREFIX = "MICRORAAB_"
+DEVELOPMENT = "development"
+PRODUCTION = "production"
+
+DEFAULTS: dict[str, Any] = {
+    "ENV": PRODUCTION,
+    # The Werkzeug debugger and exception propagation; only ever on by explicit request.
+    "DEBUG": False,
+    "TESTING": False,
+    "PROPAGATE_EXCEPTIONS": None,
+    "SECRET_KEY": None,
+    # Older keys still accepted for verifying cookies, newest last, so keys can be rotated.
+    "SECRET_KEY_FALLBACKS": [],
+    "SERVER_NAME": None,
+    "PREFERRED_URL_SCHEME": "http",
+    "APPLICATION_ROOT": "/",
+    # Werkzeug leaves max_content_length unlimited; never accept unbounded bodies.
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "MAX_FORM_MEMORY_SIZE": 500_000,
+    "MAX_FORM_PARTS": 1000,
+    "TRUSTED_HOSTS": None,
+    "SESSION_COOKIE_NAME": "session",
+    "SESSION_COOKIE_DOMAIN": None,
+    "SESSION_COOKIE_PATH": "/",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    # None means "secure in production, not in development" (dev servers speak plain http).
+    "SESSION_COOKIE_SECURE": None,
+    "SESSION_MAX_AGE": 14 * 24 * 3600,
+    "CSRF_ENABLED": True,
+    "CSRF_FIELD_NAME": "csrf_token",
+    "CSRF_HEADER_NAME": "X-CSRF-Token",
+    "REQUEST_ID_HEADER": "X-Request-ID",
+    "SERVE_STATIC": True,
+    "STATIC_MAX_AGE": 3600,
+    "ERROR_TEMPLATE": None,
+    "SECURITY_HEADERS": {
+        "Content-Security-Policy": (
+            "default-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+    },
+    "TEMPLATES_AUTO_RELOAD": None,
+    "LOG_LEVEL": "INFO",
+}
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run: raised at start-up, with what to do about it."""
+
+
+def parse_env_value(raw: str) -> Any:
+    """Read ``true``, ``42`` or ``["a"]`` as JSON, anything else as the plain string."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def load_config(
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    prefix: str = ENV_PREFIX,
+) -> dict[str, Any]:
+    """Build the config: defaults < TOML file < environment < ``overrides``.
+
+    The TOML file is named by ``overrides["CONFIG_FILE"]`` or ``MICRORAAB_CONFIG_FILE``;
+    its top-level keys are upper-cased. ``MICRORAAB_SECRET_KEY=x`` sets ``SECRET_KEY``.
+    Raises ConfigError for an unknown ``ENV`` or an unreadable file.
+    """
+    environ = os.environ if environ is None else environ
+    overrides = dict(overrides or {})
+    config = dict(DEFAULTS)
+    config_file = overrides.get("CONFIG_FILE") or environ.get(prefix + "CONFIG_FILE")
+    if config_file:
+        config.update(read_toml(Path(config_file)))
+    for name, raw in environ.items():
+        if name.startswith(prefix) and name != prefix + "CONFIG_FILE":
+            config[name[len(prefix) :]] = parse_env_value(raw)
+    config.update(overrides)
+    if config["ENV"] not in (DEVELOPMENT, PRODUCTION):
+        raise ConfigError(
+            f"ENV must be {DEVELOPMENT!r} or {PRODUCTION!r}, not {config['ENV']!r} "
+            f"(set {prefix}ENV)."
+        )
+    return config
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Return the file's top-level keys upper-cased; ConfigError if it cannot be read."""
+    try:
+        with path.open("rb") as file:
+            data = tomllib.load(file)
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"cannot read config file {path}: {error}") from error
+    return {key.upper(): value for key, value in data.items()}
+
+
+def check_production_ready(config: Mapping[str, Any], prefix: str = ENV_PREFIX) -> None:
+    """Refuse to run production mode without a secret key (sessions and CSRF need one)."""
+    if config["ENV"] == PRODUCTION and not config.get("SECRET_KEY"):
+        raise ConfigError(
+            "SECRET_KEY is not set and ENV is 'production'. Set it in the environment, e.g.\n"
+            f"  export {prefix}SECRET_KEY=\"$(python -c 'import secrets; "
+            "print(secrets.token_hex(32))')\"\n"
+            f"or run in development mode with {prefix}ENV=development."
+        )

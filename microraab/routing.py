@@ -1,0 +1,130 @@
+"""Routing: Werkzeug's ``Map`` and ``Rule``, with the view and its options carried on the rule.
+
+``Router.match`` answers "which route, with which values?" for a request, or raises the
+``HTTPException`` Werkzeug chose (404, 405 with ``Allow``, 308 to the slash-ended URL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from werkzeug.routing import Map, MapAdapter, RequestRedirect, Rule
+
+if TYPE_CHECKING:  # pragma: no cover
+    from microraab.wrappers import Request
+
+View = Callable[..., Any]
+_MAX_CACHED_MATCHES = 512
+
+
+class Route(Rule):
+    """A Werkzeug ``Rule`` that also knows its view and how microraab should treat it.
+
+    ``api`` routes answer errors as JSON; ``csrf=False`` exempts the route from the CSRF
+    check; ``module`` names the Module that registered it. ``OPTIONS`` is answered
+    automatically unless the view lists it itself.
+    """
+
+    def __init__(
+        self,
+        string: str,
+        *,
+        endpoint: str,
+        view: View | None,
+        methods: Iterable[str] | None = None,
+        module: str | None = None,
+        api: bool = False,
+        csrf: bool = True,
+        **rule_options: Any,
+    ) -> None:
+        allowed = {method.upper() for method in (methods or ("GET",))}
+        self.provide_automatic_options = "OPTIONS" not in allowed
+        allowed.add("OPTIONS")
+        super().__init__(string, endpoint=endpoint, methods=allowed, **rule_options)
+        self.view = view
+        self.module = module
+        self.api = api
+        self.csrf = csrf
+
+    def get_empty_kwargs(self) -> Mapping[str, Any]:
+        """Keep microraab's attributes when Werkzeug copies the rule (``Rule.empty``)."""
+        kwargs = dict(super().get_empty_kwargs())
+        kwargs.update(view=self.view, module=self.module, api=self.api, csrf=self.csrf)
+        return kwargs
+
+
+class Router:
+    """The app's ``Map`` plus a pre-bound adapter for matching."""
+
+    def __init__(self) -> None:
+        self.url_map = Map()
+        self._match_adapter: MapAdapter | None = None
+        self._needs_host = False
+        self._static_matches: dict[tuple[str, str], tuple[Route, dict[str, Any]]] = {}
+
+    def add(self, route: Rule) -> None:
+        """Add a rule; the next match sees it."""
+        self.url_map.add(route)
+        self._match_adapter = None
+        self._static_matches.clear()
+        if route.subdomain or route.host:
+            self._needs_host = True
+
+    def match(self, request: Request) -> tuple[Route, dict[str, Any]]:
+        """Return the route and converted values for ``request``, or raise its HTTPException."""
+        if self._needs_host or self.url_map.host_matching:
+            return self._match_bound(request)
+        key = (request.path, request.method)
+        cached = self._static_matches.get(key)
+        if cached is not None:
+            return cached[0], dict(cached[1])
+        adapter = self._match_adapter
+        if adapter is None:
+            adapter = self._match_adapter = self.url_map.bind("localhost")
+        try:
+            # PERF: matching on a pre-bound adapter skips bind_to_environ (~6 µs a request);
+            # the host only matters when Werkzeug answers with a redirect, handled below.
+            route, values = adapter.match(request.path, request.method, return_rule=True)
+        except RequestRedirect:
+            return self._match_bound(request)
+        if not route.arguments and len(self._static_matches) < _MAX_CACHED_MATCHES:
+            # PERF: a rule without variables always matches its path the same way, so
+            # remember it (~2.5 µs saved); bounded, as paths come from clients.
+            self._static_matches[key] = (route, dict(values))  # type: ignore[assignment]
+        return route, values  # type: ignore[return-value]
+
+    def _match_bound(self, request: Request) -> tuple[Route, dict[str, Any]]:
+        # Bound to the real host, scheme, script root and query string, so a redirect
+        # (308 for a missing trailing slash) names the URL the client should use.
+        rule, values = request.url_adapter.match(return_rule=True)
+        return rule, values  # type: ignore[return-value]
+
+    def allowed_methods(self, path: str) -> list[str]:
+        """The methods some route accepts for ``path`` (for OPTIONS and ``Allow``)."""
+        return sorted(self.url_map.bind("localhost").allowed_methods(path))
+
+    def bind_to_request(self, request: Request, server_name: str | None) -> MapAdapter:
+        """An adapter bound to the request's environ: for building URLs and redirects."""
+        return self.url_map.bind_to_environ(request.environ, server_name=server_name)
+
+    def bind_default(self, server_name: str | None, script_name: str, scheme: str) -> MapAdapter:
+        """An adapter for building URLs outside a request (e.g. in a CLI command)."""
+        return self.url_map.bind(server_name or "localhost", script_name, url_scheme=scheme)
+
+
+def build_url(
+    adapter: MapAdapter,
+    endpoint: str,
+    values: dict[str, Any],
+    *,
+    method: str | None = None,
+    external: bool = False,
+    anchor: str | None = None,
+) -> str:
+    """Build the URL for ``endpoint``; raises werkzeug's BuildError naming what is wrong."""
+    url = adapter.build(endpoint, values, method=method, force_external=external)
+    if anchor is not None:
+        url += "#" + quote(anchor, safe="%!#$&'()*+,/:;=?@")
+    return url

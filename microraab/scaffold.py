@@ -1,0 +1,112 @@
+"""What App and Module share: registering routes, request hooks and error handlers.
+
+Hooks and handlers take the request explicitly:
+``before_request(request) -> response | None``, ``after_request(request, response) ->
+response``, ``teardown_request(request, exception | None)``, ``handler(request, exception)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from werkzeug.exceptions import HTTPException, default_exceptions
+
+from microraab.routing import View
+
+F = TypeVar("F", bound=Callable[..., Any])
+ErrorKey = int | type[BaseException]
+ErrorHandler = Callable[[Any, Any], Any]
+
+
+class Scaffold:
+    """Registration API shared by :class:`~microraab.App` and :class:`~microraab.Module`."""
+
+    def __init__(self) -> None:
+        self.before_request_funcs: list[Callable[..., Any]] = []
+        self.after_request_funcs: list[Callable[..., Any]] = []
+        self.teardown_request_funcs: list[Callable[..., Any]] = []
+        self.error_handlers: dict[ErrorKey, ErrorHandler] = {}
+
+    def add_url_rule(
+        self,
+        rule: str,
+        endpoint: str | None = None,
+        view: View | None = None,
+        *,
+        methods: Iterable[str] | None = None,
+        **options: Any,
+    ) -> None:
+        """Register ``view`` for ``rule``; options as for :meth:`route`."""
+        raise NotImplementedError
+
+    def route(
+        self,
+        rule: str,
+        *,
+        methods: Iterable[str] | None = None,
+        endpoint: str | None = None,
+        **options: Any,
+    ) -> Callable[[F], F]:
+        """Decorate a view ``view(request, **values)`` to serve ``rule``.
+
+        ``options``: Werkzeug Rule options (``defaults``, ``strict_slashes``, ``subdomain``,
+        ``host``, ``redirect_to``...), plus ``api=True`` (JSON errors) and ``csrf=False``.
+        The endpoint defaults to the function's name.
+        """
+
+        def decorator(view: F) -> F:
+            self.add_url_rule(rule, endpoint, view, methods=methods, **options)
+            return view
+
+        return decorator
+
+    def before_request(self, func: F) -> F:
+        """Run ``func(request)`` before the view; a non-None result is the response."""
+        self.before_request_funcs.append(func)
+        return func
+
+    def after_request(self, func: F) -> F:
+        """Run ``func(request, response)`` after the view; it returns the response to send."""
+        self.after_request_funcs.append(func)
+        return func
+
+    def teardown_request(self, func: F) -> F:
+        """Run ``func(request, exception_or_None)`` at the end of every request, always."""
+        self.teardown_request_funcs.append(func)
+        return func
+
+    def errorhandler(self, code_or_exception: ErrorKey) -> Callable[[F], F]:
+        """Decorate ``handler(request, exception)`` for an HTTP status code or exception class."""
+
+        def decorator(func: F) -> F:
+            self.register_error_handler(code_or_exception, func)
+            return func
+
+        return decorator
+
+    def register_error_handler(self, code_or_exception: ErrorKey, func: ErrorHandler) -> None:
+        """Like :meth:`errorhandler`; ValueError for a code Werkzeug has no exception for."""
+        if isinstance(code_or_exception, int):
+            if code_or_exception not in default_exceptions:
+                raise ValueError(
+                    f"{code_or_exception} is not an HTTP error code Werkzeug knows; "
+                    "register an exception class instead."
+                )
+        elif not (
+            isinstance(code_or_exception, type) and issubclass(code_or_exception, BaseException)
+        ):
+            raise TypeError(f"{code_or_exception!r} is not a status code or an exception class")
+        self.error_handlers[code_or_exception] = func
+
+    def find_error_handler(self, error: BaseException) -> ErrorHandler | None:
+        """The handler for ``error``: by status code first, then along the class's MRO."""
+        handlers = self.error_handlers
+        if not handlers:
+            return None
+        if isinstance(error, HTTPException) and error.code in handlers:
+            return handlers[error.code]
+        for cls in type(error).__mro__:
+            if cls in handlers:
+                return handlers[cls]
+        return None

@@ -1,0 +1,61 @@
+"""Testing: Werkzeug's test client, returning the app's Response class, plus session helpers.
+
+client = app.test_client()
+response = client.post("/api/things", json={"name": "x"})
+assert response.status_code == 201 and response.json["name"] == "x"
+with client.session_transaction() as session:
+    session["user"] = "ada"
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from werkzeug.test import Client, EnvironBuilder
+
+from microraab.csrf import csrf_token
+
+if TYPE_CHECKING:  # pragma: no cover
+    from microraab.app import App
+    from microraab.sessions import Session
+
+
+class TestClient(Client):
+    """Send requests to ``app`` in-process; cookies persist between requests."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, app: App) -> None:
+        super().__init__(app, response_wrapper=app.response_class, use_cookies=True)
+        self.microraab_app = app
+
+    @contextmanager
+    def session_transaction(self, path: str = "/") -> Iterator[Session]:
+        """Open the client's session, let the test read or change it, and store it back."""
+        app = self.microraab_app
+        name = app.config["SESSION_COOKIE_NAME"]
+        builder = EnvironBuilder(path=path)
+        cookie = self.get_cookie(name)
+        if cookie is not None:
+            builder.headers["Cookie"] = f"{name}={cookie.value}"
+        request = app.request_class(builder.get_environ(), app)
+        session = request.session
+        yield session
+        response = app.response_class()
+        app.session_interface.save_session(request, response)
+        for header in response.headers.getlist("Set-Cookie"):
+            value = header.split(";", 1)[0].split("=", 1)[1]
+            if "Expires=Thu, 01 Jan 1970" in header or value == "":
+                self.delete_cookie(name)
+            else:
+                self.set_cookie(name, value)
+
+    def csrf_token(self) -> str:
+        """This client's CSRF token (created in its session if needed), for form posts."""
+        with self.session_transaction() as session:
+            app = self.microraab_app
+            request = app.request_class(EnvironBuilder().get_environ(), app)
+            request.__dict__["session"] = session
+            return csrf_token(request)
