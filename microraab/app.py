@@ -81,6 +81,8 @@ class App(Scaffold):
         self.view_functions: dict[str, View] = {}
         self.modules: dict[str, Module] = {}
         self.api_prefixes: list[str] = []
+        # What the application attaches for its views (a database client...), by name.
+        self.extensions: dict[str, Any] = {}
         self.session_interface = SessionInterface(self)
         self.logger = logging.getLogger(import_name)
         if not logging.getLogger().handlers:
