@@ -135,7 +135,13 @@ def check(name: str, app: WSGIApp) -> None:
         ("/json", "application/json", b'{"message":'),
     ):
         seen: dict[str, Any] = {}
-        result = b"".join(app(make_environ(path), lambda s, h, e=None: seen.update(s=s, h=h)))
+
+        def start_response(
+            status: str, headers: Any, exc_info: Any = None, seen: Any = seen
+        ) -> None:
+            seen.update(s=status, h=headers)
+
+        result = b"".join(app(make_environ(path), start_response))
         headers = {k.lower(): v for k, v in seen["h"]}
         ok = seen["s"].startswith("200") and headers["content-type"].startswith(ctype)
         if not ok or not result.replace(b" ", b"").startswith(body.replace(b" ", b"")):

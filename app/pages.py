@@ -1,0 +1,86 @@
+"""The HTML pages: shorten a URL, list the recent links, follow and inspect a short link."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from werkzeug.exceptions import BadRequest, NotFound
+
+from app.links import CodeTaken, InvalidLink, parse_limit
+from app.web import link_store
+from microraab import Module, Request, Response, flash, redirect
+
+pages = Module("pages")
+
+RECENT_PER_PAGE = 10
+
+
+def single_field(request: Request, name: str) -> str:
+    """The one value of form field ``name`` ("" if absent); 400 if it was sent twice."""
+    values = request.form.getlist(name)
+    if len(values) > 1:
+        raise BadRequest(f"The form field {name!r} was sent more than once.")
+    return values[0] if values else ""
+
+
+def render_index(request: Request, status: int = 200, **form: Any) -> Response:
+    """The home page: the form (with any error and the values typed) and recent links."""
+    cursor = request.args.get("cursor") or None
+    limit = parse_limit(request.args.get("limit"), default=RECENT_PER_PAGE)
+    links, next_cursor = link_store(request).recent(limit, cursor)
+    response = request.app.render(
+        request,
+        "index.html",
+        links=links,
+        next_cursor=next_cursor,
+        cursor=cursor,
+        error=form.get("error"),
+        url_value=form.get("url", ""),
+        code_value=form.get("code", ""),
+    )
+    response.status_code = status
+    return response
+
+
+@pages.route("/")
+def index(request: Request) -> Response:
+    """The form and the most recent links, newest first, a page at a time."""
+    return render_index(request)
+
+
+@pages.route("/", methods=["POST"])
+def shorten(request: Request) -> Response:
+    """Store a new link from the form (CSRF-checked by the framework); 303 to its page.
+
+    Invalid input shows the form again with the message and status 400 (409 for a taken
+    code); nothing is stored.
+    """
+    url = single_field(request, "url")
+    code = single_field(request, "code")
+    try:
+        link = link_store(request).create(url, code or None)
+    except InvalidLink as error:
+        return render_index(request, 400, error=str(error), url=url, code=code)
+    except CodeTaken as error:
+        return render_index(request, 409, error=str(error), url=url, code=code)
+    flash(request, "Your short link is ready.", "success")
+    return redirect(request.url_for("pages.detail", code=link.code), 303)
+
+
+@pages.route("/<code:code>")
+def follow(request: Request, code: str) -> Response:
+    """Count the click (atomically, ``$inc``) and redirect to the target."""
+    link = link_store(request).record_click(code)
+    if link is None:
+        raise NotFound(f"There is no short link {code!r}.")
+    return redirect(link.url, 302)
+
+
+@pages.route("/<code:code>+")
+def detail(request: Request, code: str) -> Response:
+    """The link's page: target, short URL, when it was made, how often it was followed."""
+    link = link_store(request).get(code)
+    if link is None:
+        raise NotFound(f"There is no short link {code!r}.")
+    short_url = request.url_for("pages.follow", code=link.code, _external=True)
+    return request.app.render(request, "link.html", link=link, short_url=short_url)

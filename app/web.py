@@ -1,0 +1,57 @@
+"""What the links app's views share: the store for a request, and errors mapped to HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo.errors import ConnectionFailure, PyMongoError
+from werkzeug.exceptions import (
+    BadRequest,
+    Conflict,
+    HTTPException,
+    ServiceUnavailable,
+    UnprocessableEntity,
+)
+from werkzeug.routing import BaseConverter
+
+from app.links import CodeTaken, InvalidLink, LinkStore
+from microraab import App, Request
+
+_BY_STATUS: dict[int, type[HTTPException]] = {400: BadRequest, 422: UnprocessableEntity}
+
+
+def link_store(request: Request) -> LinkStore:
+    """The LinkStore on this process's database (the client is created on first use)."""
+    return LinkStore(request.app.extensions["mongo"].database)
+
+
+def register_error_handlers(app: App) -> None:
+    """Answer domain errors and database outages with the right status and a clear message."""
+
+    @app.errorhandler(InvalidLink)
+    def invalid_link(request: Request, error: InvalidLink) -> Any:
+        http_error = _BY_STATUS.get(error.status, BadRequest)(str(error))
+        return app.handle_http_exception(request, http_error)
+
+    @app.errorhandler(CodeTaken)
+    def code_taken(request: Request, error: CodeTaken) -> Any:
+        return app.handle_http_exception(request, Conflict(str(error)))
+
+    @app.errorhandler(ConnectionFailure)
+    def database_down(request: Request, error: PyMongoError) -> Any:
+        # A short server-selection timeout turns an outage into this within ~2 s.
+        app.logger.warning(
+            "database unavailable: %s", type(error).__name__, extra={"request_id": request.id}
+        )
+        outage = ServiceUnavailable(
+            "The database is not answering right now. Please try again in a moment."
+        )
+        response = app.make_response(request, app.handle_http_exception(request, outage))
+        response.headers["Retry-After"] = "5"
+        return response
+
+
+class CodeConverter(BaseConverter):
+    """``<code:...>`` in a rule: only strings that can be a short code match (else 404)."""
+
+    regex = r"[A-Za-z0-9_-]{3,32}"

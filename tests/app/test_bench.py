@@ -1,0 +1,267 @@
+"""The benchmark app against TechEmpower's rules, on a real, seeded ``mongod``.
+
+The rules: https://github.com/TechEmpower/FrameworkBenchmarks/wiki/Project-Information-Framework-Tests-Overview
+(headers: Content-Type and Content-Length; Server and Date are not required here).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from html import unescape
+from typing import Any
+
+import pytest
+from pymongo.database import Database
+
+from app import worlds
+from app.bench import create_bench_app
+from microraab.testing import TestClient
+from microraab.wrappers import Response
+
+FORTUNE_ROW = re.compile(r"<tr><td>(\d+)</td><td>(.*?)</td></tr>")
+
+
+@dataclass
+class DatabaseHolder:
+    """What create_bench_app needs from a provider: a real database."""
+
+    database: Database[Any]
+
+
+@pytest.fixture
+def seeded_db(mongo_db: Database[Any]) -> Database[Any]:
+    worlds.seed(mongo_db)
+    return mongo_db
+
+
+@pytest.fixture
+def client(seeded_db: Database[Any]) -> TestClient:
+    return create_bench_app(DatabaseHolder(seeded_db)).test_client()
+
+
+def assert_content_length(response: Response) -> None:
+    assert response.headers["Content-Length"] == str(len(response.get_data()))
+
+
+def assert_world(value: Any) -> None:
+    assert isinstance(value, dict)
+    assert set(value) == {"id", "randomNumber"}
+    assert type(value["id"]) is int and 1 <= value["id"] <= 10_000
+    assert type(value["randomNumber"]) is int and 1 <= value["randomNumber"] <= 10_000
+
+
+# -- json and plaintext -------------------------------------------------------------------
+
+
+def test_json_returns_the_hello_world_object(client: TestClient) -> None:
+    response = client.get("/json")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert response.json == {"message": "Hello, World!"}
+    assert_content_length(response)
+
+
+def test_plaintext_returns_hello_world_as_text(client: TestClient) -> None:
+    response = client.get("/plaintext")
+    assert response.status_code == 200
+    assert response.mimetype == "text/plain"
+    assert response.get_data() == b"Hello, World!"
+    assert_content_length(response)
+
+
+# -- db and queries -----------------------------------------------------------------------
+
+
+def test_db_returns_one_world_object_that_exists(
+    client: TestClient, seeded_db: Database[Any]
+) -> None:
+    response = client.get("/db")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert_content_length(response)
+    world = response.json
+    assert_world(world)
+    assert seeded_db.world.find_one({"_id": world["id"]}, {"_id": 0}) == world
+
+
+@pytest.mark.parametrize(
+    ("query_string", "expected"),
+    [
+        ("queries=20", 20),
+        ("queries=0", 1),
+        ("queries=-3", 1),
+        ("queries=foo", 1),
+        ("queries=", 1),
+        ("", 1),
+        ("queries=501", 500),
+    ],
+)
+def test_queries_returns_an_array_of_the_clamped_count(
+    client: TestClient, query_string: str, expected: int
+) -> None:
+    response = client.get(f"/queries?{query_string}")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert_content_length(response)
+    body = response.json
+    assert isinstance(body, list) and len(body) == expected
+    for world in body:
+        assert_world(world)
+
+
+# -- fortunes -----------------------------------------------------------------------------
+
+
+def fortune_rows(client: TestClient) -> list[tuple[int, str]]:
+    html = client.get("/fortunes").get_data(as_text=True)
+    return [(int(id_), unescape(message)) for id_, message in FORTUNE_ROW.findall(html)]
+
+
+def test_fortunes_is_utf8_html_in_techempower_markup(client: TestClient) -> None:
+    response = client.get("/fortunes")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert_content_length(response)
+    html = response.get_data(as_text=True)
+    assert html.startswith(
+        "<!DOCTYPE html><html><head><title>Fortunes</title></head><body><table>"
+        "<tr><th>id</th><th>message</th></tr><tr><td>"
+    )
+    assert html.endswith("</td></tr></table></body></html>")
+    assert "\n" not in html
+
+
+def test_fortunes_lists_all_thirteen_sorted_by_message(client: TestClient) -> None:
+    rows = fortune_rows(client)
+    expected = [*worlds.FORTUNES, (0, "Additional fortune added at request time.")]
+    assert len(rows) == 13
+    assert rows == sorted(expected, key=lambda row: row[1])
+
+
+def test_fortunes_escapes_the_script_fortune(client: TestClient) -> None:
+    html = client.get("/fortunes").get_data(as_text=True)
+    assert "<script>" not in html
+    assert "<tr><td>11</td><td>&lt;script&gt;alert(" in html
+
+
+def test_fortunes_keeps_the_japanese_fortune_intact(client: TestClient) -> None:
+    html = client.get("/fortunes").get_data(as_text=True)
+    assert "<tr><td>12</td><td>フレームワークのベンチマーク</td></tr>" in html
+
+
+def test_fortunes_includes_the_one_added_at_request_time(client: TestClient) -> None:
+    assert (0, "Additional fortune added at request time.") in fortune_rows(client)
+
+
+# -- updates ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query_string", "expected"),
+    [("queries=5", 5), ("queries=0", 1), ("queries=foo", 1), ("", 1), ("queries=501", 500)],
+)
+def test_updates_returns_an_array_of_the_clamped_count(
+    client: TestClient, query_string: str, expected: int
+) -> None:
+    response = client.get(f"/updates?{query_string}")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert_content_length(response)
+    body = response.json
+    assert isinstance(body, list) and len(body) == expected
+    for world in body:
+        assert_world(world)
+
+
+def test_updates_persist_the_returned_random_numbers(
+    client: TestClient, seeded_db: Database[Any]
+) -> None:
+    body = client.get("/updates?queries=20").json
+    for world in body:
+        stored = seeded_db.world.find_one(
+            {"_id": world["id"]}, {"_id": 0, "id": 1, "randomNumber": 1}
+        )
+        assert stored == world
+
+
+def test_update_worlds_gives_an_id_drawn_twice_one_number(
+    seeded_db: Database[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(worlds, "random_id", lambda: 7)
+    updated = worlds.update_worlds(seeded_db, 3)
+    assert [world["id"] for world in updated] == [7, 7, 7]
+    assert len({world["randomNumber"] for world in updated}) == 1
+    assert seeded_db.world.find_one({"_id": 7}, {"_id": 0}) == updated[0]
+
+
+# -- parse_queries and seed ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, 1),
+        ("", 1),
+        ("foo", 1),
+        ("1.5", 1),
+        ("0", 1),
+        ("-1", 1),
+        ("1", 1),
+        ("20", 20),
+        ("500", 500),
+        ("501", 500),
+        ("9" * 5000, 500),
+        ("-" + "9" * 5000, 1),
+    ],
+)
+def test_parse_queries_follows_techempower(value: str | None, expected: int) -> None:
+    assert worlds.parse_queries(value) == expected
+
+
+def test_seed_creates_the_worlds_and_fortunes(mongo_db: Database[Any]) -> None:
+    assert worlds.seed(mongo_db) == {"world": 10_000, "fortune": 12}
+    assert mongo_db.world.count_documents({}) == 10_000
+    assert mongo_db.world.find_one({"_id": 10_000}, {"_id": 0, "id": 1}) == {"id": 10_000}
+    stored = [(doc["id"], doc["message"]) for doc in mongo_db.fortune.find().sort("_id")]
+    assert stored == list(worlds.FORTUNES)
+
+
+def test_seed_again_changes_nothing(mongo_db: Database[Any]) -> None:
+    worlds.seed(mongo_db)
+    before = list(mongo_db.world.find().sort("_id"))
+    assert worlds.seed(mongo_db) == {"world": 0, "fortune": 0}
+    assert list(mongo_db.world.find().sort("_id")) == before
+    assert mongo_db.fortune.count_documents({}) == 12
+
+
+def test_seed_with_force_replaces_the_data(mongo_db: Database[Any]) -> None:
+    worlds.seed(mongo_db)
+    mongo_db.world.update_one({"_id": 1}, {"$set": {"randomNumber": 0}})
+    mongo_db.fortune.insert_one({"_id": 99, "id": 99, "message": "extra"})
+    assert worlds.seed(mongo_db, force=True) == {"world": 10_000, "fortune": 12}
+    assert mongo_db.world.count_documents({}) == 10_000
+    assert mongo_db.world.find_one({"_id": 1})["randomNumber"] >= 1
+    assert mongo_db.fortune.count_documents({}) == 12
+
+
+def test_seed_from_two_processes_at_once_seeds_once(mongo_db: Database[Any]) -> None:
+    # Each gunicorn worker seeds on its first request; they may race on an empty database.
+    barrier = threading.Barrier(2)
+    results: list[dict[str, int]] = []
+
+    def seed_after_barrier() -> None:
+        barrier.wait()
+        results.append(worlds.seed(mongo_db))
+
+    threads = [threading.Thread(target=seed_after_barrier) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 2
+    assert sum(result["world"] for result in results) == 10_000
+    assert sum(result["fortune"] for result in results) == 12
+    assert mongo_db.world.count_documents({}) == 10_000
+    assert mongo_db.fortune.count_documents({}) == 12

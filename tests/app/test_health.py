@@ -1,0 +1,56 @@
+"""Health checks, and what the app does when its database is down."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app import create_app
+from app.mongo_server import MongoServer
+from microraab import App
+
+
+@pytest.fixture
+def app_on_stopped_mongod(tmp_path: Path) -> Iterator[App]:
+    """The links app pointed at a mongod that has been stopped."""
+    server = MongoServer(tmp_path / "db")
+    server.start()
+    uri = server.uri
+    server.stop()
+    app = create_app({"MONGODB_URI": uri, "SECRET_KEY": "test-key"})
+    yield app
+    app.extensions["mongo"].close()
+
+
+def test_healthz_is_200(links_app: App) -> None:
+    response = links_app.test_client().get("/healthz")
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == "ok\n"
+
+
+def test_readyz_is_200_when_mongodb_answers(links_app: App) -> None:
+    response = links_app.test_client().get("/readyz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ready"}
+
+
+def test_with_mongodb_down_readyz_and_pages_answer_503_fast_and_healthz_200(
+    app_on_stopped_mongod: App,
+) -> None:
+    client = app_on_stopped_mongod.test_client()
+    assert client.get("/healthz").status_code == 200
+    for path, accept in (("/readyz", "*/*"), ("/", "text/html"), ("/api/links", "*/*")):
+        started = time.monotonic()
+        response = client.get(path, headers={"Accept": accept})
+        elapsed = time.monotonic() - started
+        assert response.status_code == 503, path
+        assert elapsed < 3.5, (path, elapsed)
+        assert response.headers["Retry-After"] == "5"
+    page = client.get("/", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "database is not answering" in page
+    assert "Traceback" not in page
+    api = client.get("/api/links").json
+    assert api["error"]["status"] == 503
