@@ -45,6 +45,12 @@ def on_starting(server):  # type: ignore[no-untyped-def]
     from app.local import prepare_local_run
 
     _local_run = prepare_local_run()
+    if _local_run is not None:
+        server.log.info(
+            "MongoDB: local mongod at %s, data in %s (MONGODB_URI or MONGODB_HOST to use another)",
+            _local_run.uri,
+            _local_run.data_dir,
+        )
 
 
 def on_exit(server):  # type: ignore[no-untyped-def]

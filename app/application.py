@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
@@ -44,7 +45,9 @@ def create_app(
         from app.local import prepare_local_run
 
         # Starts nothing when gunicorn's master already did (it exported MONGODB_URI).
-        prepare_local_run(environ)
+        local_run = prepare_local_run(environ)
+        if local_run is not None and local_run.server is not None:
+            atexit.register(local_run.stop)  # the dev server's mongod ends with it
         settings = MongoSettings.from_env(environ)
     app = App(
         "app",

@@ -35,6 +35,7 @@ class LocalRun:
 
     uri: str
     server: MongoServer | None
+    data_dir: Path
 
     def stop(self) -> None:
         if self.server is not None:
@@ -60,14 +61,15 @@ def prepare_local_run(
         _export_secret_key(environ)
         return None
     if environ.get("MICRORAAB_LOCAL_MONGODB") == "1" and _listening(settings.uri):
-        return LocalRun(settings.uri, None)  # the master (or the reloader parent) started it
+        # The master (or the reloader's parent) started it.
+        return LocalRun(settings.uri, None, data_root / "mongodb")
     uri, server = ensure_local_mongodb(data_root / "mongodb")
     environ["MONGODB_URI"] = uri
     environ["MICRORAAB_LOCAL_MONGODB"] = "1"
     if not any(environ.get(name) for name in SECRET_KEY_NAMES):
         environ["MICRORAAB_SECRET_KEY"] = _local_secret_key(data_root / "secret_key")
     _export_secret_key(environ)
-    return LocalRun(uri, server)
+    return LocalRun(uri, server, data_root / "mongodb")
 
 
 def _listening(uri: str) -> bool:
