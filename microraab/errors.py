@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from markupsafe import escape
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from microraab.wrappers import JSONResponse, Response
 
@@ -28,6 +28,10 @@ _HTML_PAGE = """<!doctype html>
 def wants_json(request: Request) -> bool:
     """Whether the error for ``request`` should be JSON rather than an HTML page."""
     route = request.route
+    error = request.routing_exception
+    if route is None and isinstance(error, MethodNotAllowed) and error.valid_methods:
+        # The path matched a route, only not for this method: that route decides.
+        route = request.app.router.route_for(request.path, next(iter(error.valid_methods)))
     if route is not None and route.api:
         return True
     if route is None and any(request.path.startswith(p) for p in request.app.api_prefixes):

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, MapAdapter, RequestRedirect, Rule
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -100,6 +101,14 @@ class Router:
         # (308 for a missing trailing slash) names the URL the client should use.
         rule, values = request.url_adapter.match(return_rule=True)
         return rule, values  # type: ignore[return-value]
+
+    def route_for(self, path: str, method: str) -> Route | None:
+        """The route that ``method`` on ``path`` would reach, if any (for error pages)."""
+        try:
+            rule, _ = self.url_map.bind("localhost").match(path, method, return_rule=True)
+        except HTTPException:
+            return None
+        return rule  # type: ignore[return-value]
 
     def allowed_methods(self, path: str) -> list[str]:
         """The methods some route accepts for ``path`` (for OPTIONS and ``Allow``)."""

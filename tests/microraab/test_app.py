@@ -1,0 +1,379 @@
+"""The App object and the request pipeline: views, conversions, hooks, errors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from werkzeug.exceptions import NotFound
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.test import Client
+
+from microraab import App, Request, Response, abort
+
+
+def test_app_is_a_wsgi_callable_delegating_to_wsgi_app(app: App) -> None:
+    @app.route("/")
+    def index(request: Request) -> str:
+        return "hi"
+
+    statuses: list[str] = []
+    body = app({"REQUEST_METHOD": "GET", "PATH_INFO": "/", "SERVER_NAME": "x",
+                "SERVER_PORT": "80", "wsgi.url_scheme": "http"},
+               lambda status, headers, exc_info=None: statuses.append(status))  # fmt: skip
+    assert b"".join(body) == b"hi"
+    assert statuses == ["200 OK"]
+
+
+def test_middleware_wraps_wsgi_app_the_flask_way(app: App) -> None:
+    @app.route("/")
+    def index(request: Request) -> str:
+        return f"{request.remote_addr} {request.scheme}"
+
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
+    response = app.test_client().get(
+        "/", headers={"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
+    )
+    assert response.get_data(as_text=True) == "203.0.113.9 https"
+
+
+def test_app_factory_builds_independent_apps(make_app: Callable[..., App]) -> None:
+    def create_app(greeting: str) -> App:
+        app = make_app()
+        app.add_url_rule("/", "index", lambda request: greeting)
+        return app
+
+    assert create_app("a").test_client().get("/").data == b"a"
+    assert create_app("b").test_client().get("/").data == b"b"
+
+
+def test_dispatcher_middleware_mounts_an_app_and_url_for_includes_the_prefix(
+    make_app: Callable[..., App],
+) -> None:
+    main, sub = make_app(), make_app()
+
+    @sub.route("/page")
+    def page(request: Request) -> str:
+        return request.url_for("page")
+
+    main.wsgi_app = DispatcherMiddleware(main.wsgi_app, {"/sub": sub})  # type: ignore[method-assign]
+    assert main.test_client().get("/sub/page").data == b"/sub/page"
+
+
+@pytest.mark.parametrize(
+    ("result", "status", "mimetype", "body"),
+    [
+        ("<b>hi</b>", 200, "text/html", b"<b>hi</b>"),
+        (b"\x00raw", 200, "text/html", b"\x00raw"),
+        ({"a": 1}, 200, "application/json", b'{"a":1}'),
+        ([1, 2], 200, "application/json", b"[1,2]"),
+        (Response("r", mimetype="text/plain"), 200, "text/plain", b"r"),
+        (("created", 201), 201, "text/html", b"created"),
+        (("created", "201 CREATED"), 201, "text/html", b"created"),
+        (({"a": 1}, 202), 202, "application/json", b'{"a":1}'),
+        (("x", {"X-Extra": "1"}), 200, "text/html", b"x"),
+        (("x", 418, {"X-Extra": "1"}), 418, "text/html", b"x"),
+        ((Response("r"), 203, [("X-Extra", "1")]), 203, "text/html", b"r"),
+        (NotFound("gone"), 404, "text/html", b"gone"),
+    ],
+)
+def test_view_return_values_become_responses(
+    app: App, result: Any, status: int, mimetype: str, body: bytes
+) -> None:
+    app.add_url_rule("/", "index", lambda request: result)
+    response = app.test_client().get("/")
+    assert response.status_code == status
+    assert response.mimetype == mimetype
+    assert body in response.data
+
+
+def test_headers_from_a_tuple_are_added(app: App) -> None:
+    app.add_url_rule("/", "index", lambda request: ("x", 200, {"X-Extra": "yes"}))
+    assert app.test_client().get("/").headers["X-Extra"] == "yes"
+
+
+def test_generator_is_streamed_without_content_length(app: App) -> None:
+    def chunks() -> Iterator[str]:
+        yield "one,"
+        yield "two"
+
+    app.add_url_rule("/", "index", lambda request: chunks())
+    response = app.test_client().get("/")
+    assert response.data == b"one,two"
+    assert "Content-Length" not in response.headers
+
+
+@pytest.mark.parametrize(
+    ("result", "fragment"),
+    [(None, "'NoneType'"), (42, "'int'"), (("a", 200, {}, "extra"), "tuple of 4 items")],
+)
+def test_invalid_view_results_raise_type_error_naming_the_view(
+    make_app: Callable[..., App], result: Any, fragment: str
+) -> None:
+    app = make_app(TESTING=True)
+    app.add_url_rule("/", "my_view", lambda request: result)
+    with pytest.raises(TypeError, match="my_view") as info:
+        app.test_client().get("/")
+    assert fragment in str(info.value)
+
+
+def test_invalid_view_result_in_production_is_a_logged_500(
+    app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    app.add_url_rule("/", "my_view", lambda request: None)
+    response = app.test_client().get("/")
+    assert response.status_code == 500
+    assert "TypeError" not in response.get_data(as_text=True)
+    assert any("my_view" in r.getMessage() or r.exc_info for r in caplog.records)
+
+
+def test_unhandled_exception_is_logged_with_traceback_and_request_id_and_500_without_it(
+    app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    @app.route("/")
+    def index(request: Request) -> str:
+        raise RuntimeError("secret internals")
+
+    response = app.test_client().get("/", headers={"X-Request-ID": "req-42"})
+    assert response.status_code == 500
+    page = response.get_data(as_text=True)
+    assert "secret internals" not in page and "Traceback" not in page
+    assert response.headers["X-Request-ID"] == "req-42"
+    record = next(r for r in caplog.records if r.levelno == logging.ERROR)
+    assert record.exc_info is not None and "secret internals" in str(record.exc_info[1])
+    assert record.request_id == "req-42"  # type: ignore[attr-defined]
+
+
+def test_propagate_exceptions_re_raises(make_app: Callable[..., App]) -> None:
+    app = make_app(PROPAGATE_EXCEPTIONS=True)
+
+    @app.route("/")
+    def index(request: Request) -> str:
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        app.test_client().get("/")
+
+
+def test_errorhandler_by_code(app: App) -> None:
+    @app.errorhandler(404)
+    def not_found(request: Request, error: Exception) -> tuple[str, int]:
+        return f"custom 404 for {request.path}", 404
+
+    response = app.test_client().get("/missing")
+    assert response.status_code == 404
+    assert response.data == b"custom 404 for /missing"
+
+
+def test_errorhandler_by_exception_class_and_subclass(app: App) -> None:
+    class AppError(Exception):
+        pass
+
+    class SpecificError(AppError):
+        pass
+
+    @app.errorhandler(AppError)
+    def handle(request: Request, error: AppError) -> tuple[str, int]:
+        return f"handled {type(error).__name__}", 409
+
+    @app.route("/")
+    def index(request: Request) -> str:
+        raise SpecificError()
+
+    response = app.test_client().get("/")
+    assert (response.status_code, response.data) == (409, b"handled SpecificError")
+
+
+def test_500_handler_receives_the_original_exception(app: App) -> None:
+    @app.errorhandler(500)
+    def server_error(request: Request, error: Any) -> tuple[str, int]:
+        return f"sorry: {type(error.original_exception).__name__}", 500
+
+    @app.route("/")
+    def index(request: Request) -> str:
+        raise KeyError("x")
+
+    assert app.test_client().get("/").data == b"sorry: KeyError"
+
+
+def test_failing_error_handler_gives_plain_500(app: App, caplog: pytest.LogCaptureFixture) -> None:
+    @app.errorhandler(500)
+    def server_error(request: Request, error: Any) -> str:
+        raise ValueError("handler broke")
+
+    @app.route("/")
+    def index(request: Request) -> str:
+        raise KeyError("x")
+
+    response = app.test_client().get("/")
+    assert response.status_code == 500
+    assert b"Internal Server Error" in response.data
+    assert any("Error handler failed" in r.getMessage() for r in caplog.records)
+
+
+def test_register_error_handler_refuses_unknown_code_and_non_exception(app: App) -> None:
+    with pytest.raises(ValueError, match="999"):
+        app.register_error_handler(999, lambda r, e: "")
+    with pytest.raises(TypeError):
+        app.register_error_handler(str, lambda r, e: "")  # type: ignore[arg-type]
+
+
+def test_abort_raises_http_exception_rendered_as_error_page(app: App) -> None:
+    @app.route("/")
+    def index(request: Request) -> str:
+        abort(403, "not for you")
+
+    response = app.test_client().get("/")
+    assert response.status_code == 403
+    assert b"not for you" in response.data
+
+
+def test_error_template_renders_error_pages(make_app: Callable[..., App]) -> None:
+    app = make_app(ERROR_TEMPLATE="error.html")
+    response = app.test_client().get("/nope")
+    assert response.status_code == 404
+    assert b'<h1 class="custom">404 Not Found</h1>' in response.data
+
+
+def test_before_request_may_short_circuit(app: App) -> None:
+    calls: list[str] = []
+
+    @app.before_request
+    def first(request: Request) -> None:
+        calls.append("first")
+
+    @app.before_request
+    def block(request: Request) -> tuple[str, int]:
+        return "blocked", 401
+
+    @app.route("/")
+    def index(request: Request) -> str:
+        calls.append("view")
+        return "view"
+
+    response = app.test_client().get("/")
+    assert (response.status_code, response.data) == (401, b"blocked")
+    assert calls == ["first"]
+
+
+def test_before_request_runs_for_404_too(app: App) -> None:
+    seen: list[str] = []
+    app.before_request(lambda request: seen.append(request.path))
+    assert app.test_client().get("/nowhere").status_code == 404
+    assert seen == ["/nowhere"]
+
+
+def test_after_request_may_replace_the_response_newest_first(app: App) -> None:
+    order: list[str] = []
+
+    @app.after_request
+    def older(request: Request, response: Response) -> Response:
+        order.append("older")
+        response.headers["X-Older"] = "1"
+        return response
+
+    @app.after_request
+    def newer(request: Request, response: Response) -> Response:
+        order.append("newer")
+        return Response("replaced", 202)
+
+    app.add_url_rule("/", "index", lambda request: "original")
+    response = app.test_client().get("/")
+    assert (response.status_code, response.data) == (202, b"replaced")
+    assert response.headers["X-Older"] == "1"
+    assert order == ["newer", "older"]
+
+
+def test_after_request_returning_a_non_response_is_an_error(make_app: Callable[..., App]) -> None:
+    app = make_app(TESTING=True)
+    app.after_request(lambda request, response: None)
+    app.add_url_rule("/", "index", lambda request: "x")
+    with pytest.raises(TypeError, match="must return the response"):
+        app.test_client().get("/")
+
+
+def test_teardown_always_runs_with_the_exception(app: App) -> None:
+    seen: list[Any] = []
+    app.teardown_request(lambda request, error: seen.append(error))
+
+    @app.route("/ok")
+    def ok(request: Request) -> str:
+        return "ok"
+
+    @app.route("/fail")
+    def fail(request: Request) -> str:
+        raise RuntimeError("x")
+
+    client = app.test_client()
+    client.get("/ok")
+    assert client.get("/fail").status_code == 500
+    assert seen[0] is None
+    assert isinstance(seen[1], RuntimeError)
+
+
+def test_failing_teardown_is_logged_and_the_others_still_run(
+    app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    ran: list[str] = []
+    app.teardown_request(lambda request, error: ran.append("first"))
+
+    @app.teardown_request
+    def broken(request: Request, error: Exception | None) -> None:
+        raise RuntimeError("teardown broke")
+
+    app.add_url_rule("/", "index", lambda request: "x")
+    assert app.test_client().get("/").status_code == 200
+    assert ran == ["first"]
+    assert any("teardown_request hook" in r.getMessage() for r in caplog.records)
+
+
+def test_hook_exception_goes_to_error_handler(app: App) -> None:
+    @app.before_request
+    def broken(request: Request) -> None:
+        raise LookupError("hook failed")
+
+    @app.errorhandler(LookupError)
+    def handle(request: Request, error: LookupError) -> tuple[str, int]:
+        return str(error), 400
+
+    app.add_url_rule("/", "index", lambda request: "x")
+    assert app.test_client().get("/").data == b"hook failed"
+
+
+def test_route_without_view_is_an_error(make_app: Callable[..., App]) -> None:
+    app = make_app(TESTING=True)
+    app.add_url_rule("/", "index")
+    with pytest.raises(LookupError, match="no view function"):
+        app.test_client().get("/")
+
+
+def test_add_url_rule_needs_endpoint_or_view(app: App) -> None:
+    with pytest.raises(ValueError, match="endpoint or a view"):
+        app.add_url_rule("/")
+
+
+def test_security_headers_only_on_html(app: App) -> None:
+    app.add_url_rule("/page", "page", lambda request: "<p>x</p>")
+    app.add_url_rule("/data", "data", lambda request: {"a": 1})
+    client = app.test_client()
+    page = client.get("/page")
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    assert page.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert "Content-Security-Policy" not in client.get("/data").headers
+
+
+def test_untrusted_host_is_400(make_app: Callable[..., App]) -> None:
+    app = make_app(TRUSTED_HOSTS=["good.example"])
+    app.add_url_rule("/", "index", lambda request: "x")
+    client = Client(app)
+    assert client.get("/", headers={"Host": "good.example"}).status_code == 200
+    assert client.get("/", headers={"Host": "evil.example"}).status_code == 400
+
+
+def test_development_property(make_app: Callable[..., App]) -> None:
+    assert make_app(ENV="development").development
+    assert not make_app().development

@@ -1,0 +1,70 @@
+"""The Jinja2 environment: autoescape, context, globals, filters, undefined."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from jinja2 import UndefinedError
+
+from microraab import App, Request, flash
+
+
+def test_render_puts_request_in_the_context_and_escapes_html(app: App) -> None:
+    app.add_url_rule(
+        "/hi", "hi", lambda request: request.app.render(request, "hello.html", name="<script>")
+    )
+    page = app.test_client().get("/hi").get_data(as_text=True)
+    assert "Hello, &lt;script&gt;!" in page
+    assert "<p>/hi</p>" in page
+
+
+def test_strings_are_autoescaped_too(app: App) -> None:
+    assert app.jinja_env.from_string("{{ v }}").render(v="<b>") == "&lt;b&gt;"
+
+
+def test_globals_filters_flashes_and_config_in_templates(app: App) -> None:
+    @app.template_filter("shout")
+    def shout(value: str) -> str:
+        return value.upper()
+
+    @app.template_global()
+    def twice(n: int) -> int:
+        return n * 2
+
+    app.add_url_rule("/page/<int:n>", "page", lambda request, n: "")
+
+    @app.route("/")
+    def index(request: Request) -> object:
+        flash(request, "flashed <message>")
+        return request.app.render(request, "helpers.html")
+
+    client = app.test_client()
+    client.get("/")  # flashes
+    page = client.get("/").get_data(as_text=True)
+    assert '<a href="/page/3">' in page
+    assert "<b>ABC</b><s>8</s>" in page
+    assert "<i>production</i>" in page
+    assert "<li>flashed &lt;message&gt;</li>" in page
+
+
+def test_undefined_is_an_error_in_development(make_app: Callable[..., App]) -> None:
+    app = make_app(ENV="development")
+    with pytest.raises(UndefinedError):
+        app.jinja_env.get_template("undefined.html").render()
+
+
+def test_undefined_is_empty_in_production(app: App) -> None:
+    assert app.jinja_env.get_template("undefined.html").render().strip() == "[]"
+
+
+def test_templates_reload_in_development_only(make_app: Callable[..., App]) -> None:
+    assert make_app(ENV="development").jinja_env.auto_reload is True
+    assert make_app().jinja_env.auto_reload is False
+    assert make_app(TEMPLATES_AUTO_RELOAD=True).jinja_env.auto_reload is True
+
+
+def test_app_without_template_folder_renders_strings(make_app: Callable[..., App]) -> None:
+    app = App("x", template_folder=None, config={"SECRET_KEY": "k"})
+    assert app.jinja_env.loader is None
+    assert app.jinja_env.from_string("{{ 1 + 1 }}").render() == "2"

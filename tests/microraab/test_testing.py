@@ -1,0 +1,36 @@
+"""The test client's helpers."""
+
+from __future__ import annotations
+
+from microraab import App, Request
+
+
+def test_session_transaction_reads_and_writes_the_session(app: App) -> None:
+    app.add_url_rule("/", "i", lambda request: str(request.session.get("user")))
+
+    @app.route("/login")
+    def login(request: Request) -> str:
+        request.session["user"] = "ada"
+        return "ok"
+
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["user"] = "grace"
+    assert client.get("/").data == b"grace"
+    client.get("/login")
+    with client.session_transaction() as session:
+        assert session["user"] == "ada"
+        session.clear()
+    assert client.get("/").data == b"None"
+    assert client.get_cookie("session") is None
+
+
+def test_session_transaction_without_changes_keeps_the_cookie(app: App) -> None:
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["a"] = 1
+    before = client.get_cookie("session")
+    with client.session_transaction() as session:
+        assert session["a"] == 1
+    after = client.get_cookie("session")
+    assert before is not None and after is not None and before.value == after.value

@@ -1,0 +1,108 @@
+"""Request and Response: JSON bodies, body limits, redirects."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from microraab import App, JSONResponse, Request, Response, redirect
+
+
+@pytest.fixture
+def echo(make_app: Callable[..., App]) -> App:
+    app = make_app(MAX_CONTENT_LENGTH=150_000, MAX_FORM_MEMORY_SIZE=200, MAX_FORM_PARTS=5)
+
+    @app.route("/json", methods=["POST"], csrf=False, api=True)
+    def json_view(request: Request) -> Any:
+        return {"got": request.get_json()}
+
+    @app.route("/form", methods=["POST"], csrf=False)
+    def form_view(request: Request) -> Any:
+        return {"got": request.form.to_dict()}
+
+    return app
+
+
+def test_json_body_is_parsed(echo: App) -> None:
+    response = echo.test_client().post("/json", json={"a": [1, 2]})
+    assert response.json == {"got": {"a": [1, 2]}}
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type", "status", "fragment"),
+    [
+        (b"{bad", "application/json", 400, "not valid JSON"),
+        (b"[" * 100_000, "application/json", 400, "nested too deeply"),
+        (b'{"a": "\xff"}', "application/json", 400, "not valid JSON"),
+        (b"1" * 200_000, "application/json", 413, ""),
+        (b'{"a": 1}', "text/plain", 415, "application/json"),
+        (b'{"a": 1}', "", 415, "no content type"),
+    ],
+)
+def test_bad_json_bodies_get_clear_errors(
+    echo: App, data: bytes, content_type: str, status: int, fragment: str
+) -> None:
+    response = echo.test_client().post("/json", data=data, content_type=content_type)
+    assert response.status_code == status
+    assert fragment in response.json["error"]["message"]
+    assert response.json["error"]["status"] == status
+
+
+def test_huge_number_in_json_is_400(echo: App) -> None:
+    response = echo.test_client().post(
+        "/json", data=b'{"a": ' + b"9" * 900 + b"}", content_type="application/json"
+    )
+    # Within MAX_CONTENT_LENGTH: Python parses big ints up to 4300 digits.
+    assert response.status_code == 200
+    big = echo.test_client().post("/json", data=b"9" * 999, content_type="application/json")
+    assert big.status_code in (200, 400)
+
+
+def test_form_over_max_content_length_is_413(echo: App) -> None:
+    response = echo.test_client().post("/form", data={"a": "x" * 200_000})
+    assert response.status_code == 413
+
+
+def test_form_field_over_max_form_memory_size_is_413(echo: App) -> None:
+    response = echo.test_client().post(
+        "/form", data={"a": "x" * 500}, content_type="multipart/form-data"
+    )
+    assert response.status_code == 413
+
+
+def test_form_with_too_many_parts_is_413(echo: App) -> None:
+    fields = {f"f{i}": "x" for i in range(10)}
+    response = echo.test_client().post("/form", data=fields, content_type="multipart/form-data")
+    assert response.status_code == 413
+
+
+def test_small_form_is_parsed(echo: App) -> None:
+    assert echo.test_client().post("/form", data={"a": "1"}).json == {"got": {"a": "1"}}
+
+
+def test_json_response_sets_type_status_and_headers() -> None:
+    response = JSONResponse({"a": 1}, 201, {"X-A": "b"})
+    assert response.status_code == 201
+    assert response.mimetype == "application/json"
+    assert response.headers["X-A"] == "b"
+    assert response.get_data() == b'{"a":1}'
+
+
+def test_response_defaults_to_html_and_keeps_explicit_types() -> None:
+    assert Response("x").content_type == "text/html; charset=utf-8"
+    assert Response("x", mimetype="text/plain").mimetype == "text/plain"
+    assert Response("x", headers={"Content-Type": "text/csv"}).mimetype == "text/csv"
+
+
+def test_redirect_escapes_the_location_in_its_body() -> None:
+    response = redirect('/a?b="<c>', 303)
+    assert response.status_code == 303
+    assert response.headers["Location"] == '/a?b="<c>'
+    assert b"&lt;c&gt;" in response.get_data()
+
+
+def test_request_knows_endpoint_and_module(app: App) -> None:
+    app.add_url_rule("/", "index", lambda request: f"{request.endpoint} {request.module}")
+    assert app.test_client().get("/").data == b"index None"
