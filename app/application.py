@@ -19,6 +19,7 @@ from app.links import LinkStore
 from app.pages import pages
 from app.web import CodeConverter, register_error_handlers
 from app.worlds import seed as seed_worlds
+from app.xray_mongo import XRayCommandListener
 from microraab import App
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,13 +50,16 @@ def create_app(
         if local_run is not None and local_run.server is not None:
             atexit.register(local_run.stop)  # the dev server's mongod ends with it
         settings = MongoSettings.from_env(environ)
+    # The request X-ray is on in development mode (the App ignores it in production).
+    development = config.get("ENV", environ.get("MICRORAAB_ENV")) == "development"
     app = App(
         "app",
         template_folder=ROOT / "templates",
         static_folder=ROOT / "static",
-        config={"ERROR_TEMPLATE": "error.html", **config},
+        config={"ERROR_TEMPLATE": "error.html", "XRAY": development, **config},
     )
-    mongo = MongoProvider(settings, prepare_database)
+    listeners = [XRayCommandListener()] if app.xray is not None else []
+    mongo = MongoProvider(settings, prepare_database, event_listeners=listeners)
     app.extensions["mongo"] = mongo
     app.add_converter("code", CodeConverter)
     app.register(pages)

@@ -89,9 +89,11 @@ class MongoProvider:
         self,
         settings: MongoSettings,
         prepare: Callable[[Database[dict[str, Any]]], None] | None = None,
+        **client_options: Any,
     ) -> None:
         self.settings = settings
         self.prepare = prepare
+        self.client_options = client_options
         self._client: MongoClient[dict[str, Any]] | None = None
         self._prepared = False
         self._pid = 0
@@ -104,7 +106,7 @@ class MongoProvider:
         if client is None or self._pid != os.getpid():
             with self._lock:
                 if self._client is None or self._pid != os.getpid():
-                    self._client = connect(self.settings)
+                    self._client = connect(self.settings, **self.client_options)
                     self._pid = os.getpid()
                     self._prepared = False
                 client = self._client

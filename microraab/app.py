@@ -39,6 +39,7 @@ from microraab.scaffold import ErrorHandler, Scaffold
 from microraab.sessions import SessionInterface
 from microraab.templating import create_environment
 from microraab.wrappers import JSONResponse, Request, Response
+from microraab.xray import XRay
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Callable, Mapping
@@ -88,6 +89,12 @@ class App(Scaffold):
         if not logging.getLogger().handlers:
             configure_logging(self.config["LOG_LEVEL"])
         self.request_ids = RequestIds(self.config["REQUEST_ID_HEADER"])
+        self.xray: XRay | None = None
+        if self.config["XRAY"]:
+            if self.development:
+                self.xray = XRay(self, keep=self.config["XRAY_KEEP"])
+            else:
+                self.logger.warning("XRAY is ignored in production mode: the X-ray stays off")
         if self.static_folder and self.config["SERVE_STATIC"]:
             self.add_url_rule(f"{static_url_path}/<path:filename>", "static", build_only=True)
             self.wsgi_app = SharedDataMiddleware(  # type: ignore[method-assign]
@@ -204,7 +211,7 @@ class App(Scaffold):
         """The app's Jinja2 environment, created on first use."""
         return create_environment(self)
 
-    def render(self, request: Request, template_name: str, **context: Any) -> Response:
+    def render(self, request: Request, template_name: str, /, **context: Any) -> Response:
         """Render ``template_name`` with ``context`` (and ``request``) into an HTML Response."""
         template = self.jinja_env.get_template(template_name)
         return self.response_class(template.render(request=request, **context))

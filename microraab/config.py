@@ -64,6 +64,9 @@ DEFAULTS: dict[str, Any] = {
     },
     "TEMPLATES_AUTO_RELOAD": None,
     "LOG_LEVEL": "INFO",
+    # The request X-ray (microraab.xray): development mode only, ignored in production.
+    "XRAY": False,
+    "XRAY_KEEP": 50,
 }
 
 
