@@ -13,9 +13,9 @@ import re
 import secrets
 import string
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from datetime import datetime, timedelta, timezone
+from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
@@ -23,24 +23,52 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 MAX_URL_LENGTH = 2048
-CODE_ALPHABET = string.ascii_letters + string.digits
+CODE_ALPHABET = string.ascii_letters + string.digits  # base62
 CODE_LENGTH = 7
-CUSTOM_CODE = re.compile(r"[A-Za-z0-9_-]{3,32}")
+CUSTOM_CODE = re.compile(r"[A-Za-z0-9_-]{3,32}")  # always used with fullmatch, never match
+# Paths the app serves itself. Compared lowercased: /API and /api must not differ in meaning.
+# favicon.ico and robots.txt cannot pass CUSTOM_CODE anyway; they are listed so the rule
+# still holds if the code rule is ever widened.
 RESERVED_CODES = frozenset(
     {"api", "static", "healthz", "readyz", "bench", "_xray", "admin", "login", "logout",
      "favicon.ico", "robots.txt"}
 )  # fmt: skip
+DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
-_GENERATE_ATTEMPTS = 5
-# Anything at or below space, and DEL: never valid inside a URL we store.
-_CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f]")
+GENERATE_ATTEMPTS = 5
+
+# ASCII whitespace only: stripping str.strip()'s wider set would silently drop control
+# characters such as \x1c-\x1f, which we would rather refuse.
+_SURROUNDING_SPACE = " \t\n\r\f\v"
+# Never valid inside a URL we store: C0 controls and space, DEL and C1 controls, any Unicode
+# whitespace (\s), and the bidi controls, which can make a URL display as another one.
+_FORBIDDEN_CHARACTER = re.compile(
+    r"[\x00-\x20\x7f-\x9f\s\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+# netloc without credentials: a host (or a [bracketed] IP literal) and an optional :port.
+_HOST_AND_PORT = re.compile(r"(?P<host>\[[^\[\]]*\]|[^\[\]:]*)(?::(?P<port>[^:]*))?")
+_LABEL = re.compile(r"[a-z0-9_-]{1,63}")
+_PORT = re.compile(r"[0-9]{1,5}")
+_LIMIT = re.compile(r"[0-9]{1,3}")
+# IDNA 2003 (encodings.idna) maps these to other letters (ß -> ss) where IDNA 2008 and browsers
+# keep them: storing the 2003 form would send visitors to a different host than the one typed.
+_IDNA_DEVIATIONS = frozenset("\u00df\u03c2\u200c\u200d")
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_CURSOR = re.compile(r"[A-Za-z0-9_-]{27}")  # 20 bytes (8 created + 12 _id), unpadded base64url
+_BAD_CURSOR = "invalid cursor: use the next_cursor of the previous page."
+_BAD_LIMIT = f"limit must be a whole number from 1 to {MAX_LIMIT}."
 
 
 class InvalidLink(ValueError):
-    """Input that cannot become a link: ``status`` 400 (wrong type) or 422 (breaks a rule)."""
+    """Input that cannot become a link.
+
+    ``status`` is 400 for a value of the wrong type or shape, 422 for a well-formed value that
+    breaks a rule; ``message`` (also ``str(error)``) says what to fix, for a person.
+    """
 
     def __init__(self, message: str, status: int = 422) -> None:
         super().__init__(message)
+        self.message = message
         self.status = status
 
 
@@ -48,68 +76,118 @@ class CodeTaken(Exception):
     """The custom code is already used by another link (409)."""
 
 
-def normalize_target_url(value: object) -> str:
-    """The URL to store for ``value``: http(s), a host, no credentials, IDN as punycode.
+# -- target URLs --------------------------------------------------------------------------
 
-    Raises InvalidLink (400 for a non-string, 422 for a string that breaks a rule).
+
+def normalize_target_url(value: object) -> str:
+    """The URL to store for ``value``: ``http(s)://host[:port]`` and the rest as given.
+
+    Surrounding ASCII whitespace is stripped; the scheme and host are lowercased, and an
+    internationalised host becomes punycode. Raises InvalidLink: 400 for a non-string, 422
+    for a string that is not an absolute http(s) URL with a host, has spaces or control
+    characters, credentials, a bad port, or is longer than MAX_URL_LENGTH.
     """
     if not isinstance(value, str):
         raise InvalidLink("url must be a string.", 400)
-    url = value.strip()
+    url = value.strip(_SURROUNDING_SPACE)
     if not url:
         raise InvalidLink("Enter a URL to shorten.")
-    if len(url) > MAX_URL_LENGTH:
+    if len(url) > MAX_URL_LENGTH:  # before any parsing, so huge inputs cost nothing
         raise InvalidLink(f"The URL is longer than {MAX_URL_LENGTH} characters.")
-    if _CONTROL_OR_SPACE.search(url):
+    if _FORBIDDEN_CHARACTER.search(url):
         raise InvalidLink("The URL may not contain spaces or control characters.")
-    scheme, separator, _ = url.partition(":")
-    if not separator or scheme.lower() not in ("http", "https"):
+    try:
+        url.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: MongoDB could not store them
+        raise InvalidLink("The URL is not valid text.") from None
+    scheme, _, after_scheme = url.partition(":")
+    # Checked by hand before urlsplit, which accepts "http:host" and "//host" without a word.
+    if scheme.lower() not in ("http", "https"):
         raise InvalidLink("Only http:// and https:// URLs can be shortened.")
-    if not url[len(scheme) + 1 :].startswith("//"):
+    if not after_scheme.startswith("//"):
         raise InvalidLink("The URL must start with http:// or https:// and a host name.")
     try:
-        parts = urlsplit(url)
-        port = parts.port
+        netloc = urlsplit(url).netloc
     except ValueError as error:
         raise InvalidLink(f"The URL is malformed: {error}.") from None
-    if "@" in parts.netloc:
-        # user:password@host is how phishing links hide the real host.
+    if "@" in netloc:
+        # user:password@host is how phishing links hide the real host: http://bank.example@evil.example
         raise InvalidLink("URLs with a user name or password are not accepted.")
-    host = parts.hostname or ""
+    # The rest is copied as typed (urlunsplit would drop an empty "?" or "#"); the offset is
+    # exact because everything urlsplit would strip or remove was refused above.
+    rest = url[len(scheme) + 3 + len(netloc) :]
+    normalized = f"{scheme.lower()}://{_canonical_netloc(netloc)}{rest}"
+    if len(normalized) > MAX_URL_LENGTH:  # punycode can lengthen it; keep it idempotent
+        raise InvalidLink(f"The URL is longer than {MAX_URL_LENGTH} characters.")
+    return normalized
+
+
+def _canonical_netloc(netloc: str) -> str:
+    """``host[:port]`` checked, the host canonical; InvalidLink (422) otherwise.
+
+    Parsed here rather than trusting urlsplit's ``hostname``/``port``, which let ``[::1]x``,
+    ``[v1.x]`` and ``:0`` through.
+    """
+    match = _HOST_AND_PORT.fullmatch(netloc)
+    if match is None:
+        raise InvalidLink("The URL's host name is not valid.")
+    host, port = match["host"], match["port"]
     if not host:
         raise InvalidLink("The URL has no host name.")
-    return urlunsplit(
-        (scheme.lower(), _netloc(host, parts.netloc, port), parts.path, parts.query, parts.fragment)
-    )
+    name = _canonical_ipv6(host[1:-1]) if host.startswith("[") else _canonical_host_name(host)
+    if not port:  # "host:" means the default port, as in browsers
+        return name
+    if not _PORT.fullmatch(port) or not 1 <= int(port) <= 65535:
+        raise InvalidLink("The URL's port must be a number from 1 to 65535.")
+    return f"{name}:{int(port)}"
 
 
-def _netloc(host: str, netloc: str, port: int | None) -> str:
-    """``host[:port]`` with the host lowercased, punycoded, IPv6 literals checked and bracketed."""
-    if netloc.startswith("["):
+def _canonical_ipv6(address: str) -> str:
+    """``[address]`` in its compressed form; InvalidLink (422) if not a plain IPv6 address."""
+    try:
+        ip = ipaddress.IPv6Address(address)
+    except ValueError:
+        raise InvalidLink("The URL's IPv6 address is not valid.") from None
+    if ip.scope_id is not None:  # fe80::1%eth0 names an interface of the visitor's machine
+        raise InvalidLink("The URL's IPv6 address may not name a network interface.")
+    return f"[{ip.compressed}]"
+
+
+def _canonical_host_name(host: str) -> str:
+    """The host as lowercase ASCII (punycode for IDN); InvalidLink (422) if not a host name."""
+    if _IDNA_DEVIATIONS.intersection(host):
+        raise InvalidLink("The host name has a letter (such as ß) that browsers read differently.")
+    try:
+        name = host.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise InvalidLink("The URL's host name is not valid.") from None
+    labels = name.removesuffix(".").split(".")  # a trailing dot is a valid, rooted name
+    if len(name) > 254 or not all(_LABEL.fullmatch(label) for label in labels):
+        raise InvalidLink("The URL's host name is not valid.")
+    if labels[-1].isdigit():
+        # Browsers read a name ending in a number as an IPv4 address (even 2130706433), so only
+        # an unambiguous dotted-quad is allowed.
         try:
-            address = ipaddress.IPv6Address(host)
+            ipaddress.IPv4Address(name.removesuffix("."))
         except ValueError:
-            raise InvalidLink("The URL's IPv6 address is not valid.") from None
-        name = f"[{address.compressed}]"
-    else:
-        try:
-            name = host.encode("idna").decode("ascii").lower()
-        except UnicodeError:
-            raise InvalidLink("The URL's host name is not valid.") from None
-        if not re.fullmatch(r"[a-z0-9._-]+", name) or ".." in name:
-            raise InvalidLink("The URL's host name is not valid.")
-    return f"{name}:{port}" if port is not None else name
+            raise InvalidLink("The URL's IPv4 address is not valid.") from None
+    return name
+
+
+# -- codes --------------------------------------------------------------------------------
 
 
 def validate_custom_code(value: object) -> str | None:
-    """``value`` as a custom code, or None to generate one.
+    """``value`` as a custom code, or None (for None or "") to have one generated.
 
     Raises InvalidLink: 400 for a non-string, 422 for a code that breaks the rule or is reserved.
     """
-    if value is None or value == "":
+    if value is None:
         return None
     if not isinstance(value, str):
         raise InvalidLink("code must be a string.", 400)
+    if value == "":
+        return None
     if not CUSTOM_CODE.fullmatch(value):
         raise InvalidLink("A custom code is 3 to 32 characters: letters, digits, '_' and '-'.")
     if value.lower() in RESERVED_CODES:
@@ -117,41 +195,64 @@ def validate_custom_code(value: object) -> str | None:
     return value
 
 
-def generate_code() -> str:
-    """A random code: 7 base62 characters (62**7, about 3.5e12 of them)."""
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+class RandomChoice(Protocol):
+    """Anything with ``choice``: the ``secrets`` module, or a seeded ``random.Random`` in tests."""
+
+    def choice(self, seq: str, /) -> str: ...
 
 
-def parse_limit(value: str | None, default: int = 20) -> int:
-    """A page size from a query string: 1..100; InvalidLink (400) otherwise."""
+def generate_code(rng: RandomChoice = secrets) -> str:
+    """A random code: CODE_LENGTH base62 characters (62**7, about 3.5e12), never reserved."""
+    while True:
+        code = "".join(rng.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if code.lower() not in RESERVED_CODES:  # "healthz" has 7 letters too
+            return code
+
+
+# -- paging -------------------------------------------------------------------------------
+
+
+def parse_limit(value: str | None, default: int = DEFAULT_LIMIT) -> int:
+    """A page size from a query string: ``default`` if absent, else 1..MAX_LIMIT.
+
+    Raises InvalidLink (400) for anything else ("abc", "0", "-1", "1e3", "101").
+    """
     if value is None or value == "":
         return default
-    if not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:
-        raise InvalidLink(f"limit must be a whole number from 1 to {MAX_LIMIT}.", 400)
+    # ASCII digits only: str.isdigit() accepts "²", which int() then refuses.
+    if not (isinstance(value, str) and _LIMIT.fullmatch(value) and 1 <= int(value) <= MAX_LIMIT):
+        raise InvalidLink(_BAD_LIMIT, 400)
     return int(value)
 
 
-def encode_cursor(object_id: ObjectId) -> str:
-    """An opaque, URL-safe page cursor for the item ``object_id``."""
-    return base64.urlsafe_b64encode(object_id.binary).decode().rstrip("=")
+def encode_cursor(created: datetime, object_id: ObjectId) -> str:
+    """An opaque, URL-safe cursor for the position just after the link (created, _id).
+
+    Both sort keys are in it, so the next page needs no lookup and survives that link's deletion.
+    """
+    milliseconds = (created - _EPOCH) // timedelta(milliseconds=1)
+    raw = milliseconds.to_bytes(8, "big", signed=True) + object_id.binary
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
-def decode_cursor(cursor: str) -> ObjectId:
-    """The ObjectId in ``cursor``; InvalidLink (400) for anything else."""
+def decode_cursor(cursor: object) -> tuple[datetime, ObjectId]:
+    """The (created, _id) in ``cursor``; InvalidLink (400) for anything not from encode_cursor."""
+    if not isinstance(cursor, str) or not _CURSOR.fullmatch(cursor):
+        raise InvalidLink(_BAD_CURSOR, 400)
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        if len(raw) != 12:
-            raise ValueError
-        return ObjectId(raw)
-    except (ValueError, binascii.Error):
-        raise InvalidLink(
-            "invalid cursor: use the next_cursor of the previous page.", 400
-        ) from None
+        raw = base64.urlsafe_b64decode(cursor + "=")
+        milliseconds = int.from_bytes(raw[:8], "big", signed=True)
+        return _EPOCH + timedelta(milliseconds=milliseconds), ObjectId(raw[8:])
+    except (ValueError, OverflowError, binascii.Error):  # e.g. a date past year 9999
+        raise InvalidLink(_BAD_CURSOR, 400) from None
+
+
+# -- the store ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
 class Link:
-    """A stored link."""
+    """A stored link: ``created`` is timezone-aware UTC, to the millisecond (BSON's precision)."""
 
     code: str
     url: str
@@ -164,65 +265,83 @@ class Link:
             "code": self.code,
             "url": self.url,
             "short_url": base_url.rstrip("/") + "/" + self.code,
-            "created": self.created.isoformat(),
+            "created": self.created.isoformat(timespec="milliseconds"),
             "clicks": self.clicks,
         }
 
 
 _FIELDS = {"_id": 1, "code": 1, "url": 1, "created": 1, "clicks": 1}
+_NEWEST_FIRST = [("created", DESCENDING), ("_id", DESCENDING)]
 
 
 def link_from_document(document: dict[str, Any]) -> Link:
-    """A Link from its MongoDB document."""
-    created = document["created"]
+    """A Link from its MongoDB document (naive datetimes, from a non-tz-aware client, are UTC)."""
+    created: datetime = document["created"]
     if created.tzinfo is None:
         created = created.replace(tzinfo=timezone.utc)
-    return Link(document["code"], document["url"], created, int(document.get("clicks", 0)))
+    return Link(
+        document["code"], document["url"], created.astimezone(timezone.utc),
+        int(document.get("clicks", 0)),
+    )  # fmt: skip
 
 
 class LinkStore:
-    """The ``links`` collection of ``database``: documents ``{_id, code, url, created, clicks}``."""
+    """The ``links`` collection of ``database``: documents ``{_id, code, url, created, clicks}``.
 
-    def __init__(self, database: Database[Any]) -> None:
+    Every method checks its input itself, so no caller can store a bad link or send a
+    non-string (``{"$ne": None}``) into a query. ``rng`` draws the generated codes.
+    """
+
+    def __init__(self, database: Database[Any], rng: RandomChoice = secrets) -> None:
         self.collection = database["links"]
+        self.rng = rng
 
     def ensure_indexes(self) -> None:
-        """Create the indexes (idempotent): unique codes, and newest-first listing."""
+        """Create the indexes (idempotent): unique codes, and newest-first listing.
+
+        ``create`` relies on the unique index to detect taken codes.
+        """
         self.collection.create_index([("code", ASCENDING)], unique=True, name="code_unique")
-        self.collection.create_index(
-            [("created", DESCENDING), ("_id", DESCENDING)], name="recent_first"
-        )
+        self.collection.create_index(_NEWEST_FIRST, name="recent_first")
 
     def create(self, url: object, code: object = None) -> Link:
-        """Validate and store a link; InvalidLink, or CodeTaken for a custom code in use."""
+        """Validate and store a link with ``code``, or a generated one.
+
+        Raises InvalidLink (see normalize_target_url, validate_custom_code), CodeTaken if the
+        custom code is in use, RuntimeError if GENERATE_ATTEMPTS generated codes all were.
+        """
         target = normalize_target_url(url)
         custom = validate_custom_code(code)
-        created = datetime.now(timezone.utc).replace(microsecond=0)
-        for _ in range(1 if custom else _GENERATE_ATTEMPTS):
-            document = {"code": custom or generate_code(), "url": target, "created": created,
-                        "clicks": 0}  # fmt: skip
+        now = datetime.now(timezone.utc)
+        created = now.replace(microsecond=now.microsecond // 1000 * 1000)  # as BSON stores it
+        for _ in range(GENERATE_ATTEMPTS):
+            document = {
+                "code": custom or generate_code(self.rng),
+                "url": target,
+                "created": created,
+                "clicks": 0,
+            }
             try:
-                self.collection.insert_one(document)
+                self.collection.insert_one(document)  # adds _id to document
             except DuplicateKeyError:
                 if custom:
                     raise CodeTaken(f"The code {custom!r} is already taken.") from None
                 continue  # a random code collided: draw another
             return link_from_document(document)
-        raise RuntimeError("could not find a free code; the code space is nearly full")
+        raise RuntimeError(f"no free code in {GENERATE_ATTEMPTS} attempts; is the code space full?")
 
     def get(self, code: str) -> Link | None:
-        """The link with ``code``, or None."""
-        if not isinstance(code, str):
-            raise InvalidLink("code must be a string.", 400)
-        document = self.collection.find_one({"code": code}, _FIELDS)
+        """The link with ``code``, or None. InvalidLink (400) if ``code`` is not a string."""
+        document = self.collection.find_one({"code": _code_key(code)}, _FIELDS)
         return link_from_document(document) if document else None
 
     def record_click(self, code: str) -> Link | None:
-        """Count one click, atomically (``$inc``), and return the link; None if unknown."""
-        if not isinstance(code, str):
-            raise InvalidLink("code must be a string.", 400)
+        """Count one click and return the link as counted; None if there is no such link.
+
+        One atomic ``$inc`` (no read-modify-write), so concurrent clicks are never lost.
+        """
         document = self.collection.find_one_and_update(
-            {"code": code},
+            {"code": _code_key(code)},
             {"$inc": {"clicks": 1}},
             projection=_FIELDS,
             return_document=ReturnDocument.AFTER,
@@ -231,31 +350,36 @@ class LinkStore:
 
     def delete(self, code: str) -> bool:
         """Delete the link with ``code``; whether there was one."""
-        if not isinstance(code, str):
-            raise InvalidLink("code must be a string.", 400)
-        return self.collection.delete_one({"code": code}).deleted_count == 1
+        return self.collection.delete_one({"code": _code_key(code)}).deleted_count == 1
 
     def recent(self, limit: int, cursor: str | None = None) -> tuple[list[Link], str | None]:
-        """Up to ``limit`` links, newest first, after ``cursor``; and the next page's cursor."""
-        if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-            raise InvalidLink(f"limit must be a whole number from 1 to {MAX_LIMIT}.", 400)
+        """Up to ``limit`` (1..MAX_LIMIT) links, newest first, after ``cursor``.
+
+        Returns the page and the cursor of the next one (None on the last page). Keyset
+        paging on (created, _id): no skip, and no duplicates or gaps while links are added.
+        Raises InvalidLink (400) for a bad limit or cursor.
+        """
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+            raise InvalidLink(_BAD_LIMIT, 400)
         query: dict[str, Any] = {}
         if cursor is not None:
-            if not isinstance(cursor, str):
-                raise InvalidLink("invalid cursor", 400)
-            last = self.collection.find_one({"_id": decode_cursor(cursor)}, {"created": 1})
-            if last is None:
-                raise InvalidLink("invalid cursor: that page no longer exists.", 400)
+            created, object_id = decode_cursor(cursor)
             query = {
                 "$or": [
-                    {"created": {"$lt": last["created"]}},
-                    {"created": last["created"], "_id": {"$lt": last["_id"]}},
+                    {"created": {"$lt": created}},
+                    {"created": created, "_id": {"$lt": object_id}},
                 ]
             }
-        documents = list(
-            self.collection.find(query, _FIELDS)
-            .sort([("created", DESCENDING), ("_id", DESCENDING)])
-            .limit(limit + 1)
-        )
-        next_cursor = encode_cursor(documents[limit - 1]["_id"]) if len(documents) > limit else None
-        return [link_from_document(d) for d in documents[:limit]], next_cursor
+        # One extra document tells whether another page exists.
+        documents = list(self.collection.find(query, _FIELDS).sort(_NEWEST_FIRST).limit(limit + 1))
+        page = [link_from_document(document) for document in documents[:limit]]
+        if len(documents) <= limit:
+            return page, None
+        return page, encode_cursor(page[-1].created, documents[limit - 1]["_id"])
+
+
+def _code_key(code: object) -> str:
+    """``code`` if it is a string, for a query; InvalidLink (400) otherwise."""
+    if not isinstance(code, str):
+        raise InvalidLink("code must be a string.", 400)
+    return code

@@ -8,6 +8,7 @@ elided (``{"code": "?"}``), into the trace of the request that sent it.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from pymongo import monitoring
@@ -26,7 +27,7 @@ def elide(value: Any, depth: int = 0) -> Any:
     return "?"
 
 
-def describe(command: dict[str, Any], name: str) -> str:
+def describe(command: Mapping[str, Any], name: str) -> str:
     """``collection filter`` for a command document, values elided."""
     collection = command.get(name)
     shape: Any = None
