@@ -377,6 +377,10 @@ class App(Scaffold):
         if (
             response.status_code == 200
             and type(body) is list
+            # set_data's single bytes chunk; a list of str (Response(["a", "b"])) still
+            # needs Werkzeug's encoding, as WSGI servers accept only bytes.
+            and len(body) == 1
+            and type(body[0]) is bytes
             and request.method != "HEAD"
             and type(response).__call__ is WerkzeugResponse.__call__
             and not response.direct_passthrough
@@ -455,7 +459,11 @@ class App(Scaffold):
         except Exception:
             # The error handling itself failed: log that too, and send the plainest page.
             self.logger.exception("Error handler failed", extra={"request_id": request.id})
-            return error_response(request, server_error)
+            # Not the ERROR_TEMPLATE: it may be what failed.
+            response = error_response(request, server_error, use_template=False)
+            if self.config["REQUEST_ID_HEADER"]:
+                response.headers.add(self.config["REQUEST_ID_HEADER"], request.id)
+            return response
 
     def _find_error_handler(self, request: Request, error: BaseException) -> ErrorHandler | None:
         for scaffold in reversed(self._scaffolds(request)):

@@ -45,8 +45,13 @@ def error_message(error: HTTPException) -> str:
     return error.description or error.name
 
 
-def error_response(request: Request, error: HTTPException) -> Response:
-    """The default response for ``error``, with its headers (``Allow``, ...) kept."""
+def error_response(
+    request: Request, error: HTTPException, *, use_template: bool = True
+) -> Response:
+    """The default response for ``error``, with its headers (``Allow``, ...) kept.
+
+    HTML pages use ``ERROR_TEMPLATE`` when it is set, unless ``use_template`` is False.
+    """
     code = error.code or 500
     headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
     message = error_message(error)
@@ -54,7 +59,7 @@ def error_response(request: Request, error: HTTPException) -> Response:
         body = {"error": {"status": code, "message": message}}
         return JSONResponse(body, code, headers)
     template = request.app.config.get("ERROR_TEMPLATE")
-    if template:
+    if template and use_template:
         response = request.app.render(
             request, template, status=code, name=error.name, message=message
         )

@@ -163,8 +163,11 @@ def get_flashed_messages(
     """Pop the flashed messages; the same list for every call within one request."""
     cache: list[tuple[str, str]] | None = request.__dict__.get("_flashes_cache")
     if cache is None:
-        if request.cookies.get(request.app.config["SESSION_COOKIE_NAME"]) is None:
-            cache = []  # PERF: no cookie, no session to load
+        if (
+            not request.session_loaded
+            and request.cookies.get(request.app.config["SESSION_COOKIE_NAME"]) is None
+        ):
+            cache = []  # PERF: no cookie and no session in use: nothing can have been flashed
         else:
             cache = [(item[0], item[1]) for item in request.session.pop(_FLASHES, [])]
         request.__dict__["_flashes_cache"] = cache

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
+import wsgiref.validate
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import BadRequest, InternalServerError, NotFound
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.test import Client
+from werkzeug.test import Client, EnvironBuilder
 
 from microraab import App, Request, Response, abort
 
@@ -56,11 +57,21 @@ def test_dispatcher_middleware_mounts_an_app_and_url_for_includes_the_prefix(
     main, sub = make_app(), make_app()
 
     @sub.route("/page")
-    def page(request: Request) -> str:
-        return request.url_for("page")
+    def page(request: Request) -> dict[str, str]:
+        return {
+            "relative": request.url_for("page"),
+            "external": request.url_for("page", _external=True),
+            "static": request.url_for("static", filename="site.css"),
+        }
 
     main.wsgi_app = DispatcherMiddleware(main.wsgi_app, {"/sub": sub})  # type: ignore[method-assign]
-    assert main.test_client().get("/sub/page").data == b"/sub/page"
+    client = main.test_client()
+    assert client.get("/sub/page").json == {
+        "relative": "/sub/page",
+        "external": "http://localhost/sub/page",
+        "static": "/sub/static/site.css",
+    }
+    assert b"color: black" in client.get("/sub/static/site.css").data
 
 
 @pytest.mark.parametrize(
@@ -74,6 +85,7 @@ def test_dispatcher_middleware_mounts_an_app_and_url_for_includes_the_prefix(
         (("created", 201), 201, "text/html", b"created"),
         (("created", "201 CREATED"), 201, "text/html", b"created"),
         (({"a": 1}, 202), 202, "application/json", b'{"a":1}'),
+        (({"a": 1}, "202 ACCEPTED"), 202, "application/json", b'{"a":1}'),
         (("x", {"X-Extra": "1"}), 200, "text/html", b"x"),
         (("x", 418, {"X-Extra": "1"}), 418, "text/html", b"x"),
         ((Response("r"), 203, [("X-Extra", "1")]), 203, "text/html", b"r"),
@@ -88,6 +100,33 @@ def test_view_return_values_become_responses(
     assert response.status_code == status
     assert response.mimetype == mimetype
     assert body in response.data
+
+
+@pytest.mark.parametrize(
+    "make_result",
+    [
+        lambda: "text",
+        lambda: b"bytes",
+        lambda: {"a": 1},
+        lambda: iter(["streamed ", "chunks"]),
+        lambda: Response(["a list ", "of str"]),
+        lambda: ("created", 201),
+    ],
+    ids=["str", "bytes", "dict", "iterator", "response-with-str-list", "tuple"],
+)
+def test_every_kind_of_response_is_valid_wsgi(app: App, make_result: Callable[[], Any]) -> None:
+    app.add_url_rule("/", "index", lambda request: make_result())
+    client = Client(wsgiref.validate.validator(app))
+    for method in ("GET", "HEAD"):
+        response = client.open("/", method=method)
+        response.close()
+        assert response.status_code in (200, 201)
+
+
+def test_response_with_a_list_of_str_is_sent_as_bytes(app: App) -> None:
+    app.add_url_rule("/", "index", lambda request: Response(["a", "b"]))
+    chunks = app(EnvironBuilder(path="/").get_environ(), lambda status, headers: None)
+    assert list(chunks) == [b"a", b"b"]
 
 
 def test_headers_from_a_tuple_are_added(app: App) -> None:
@@ -120,6 +159,16 @@ def test_invalid_view_results_raise_type_error_naming_the_view(
     assert fragment in str(info.value)
 
 
+@pytest.mark.parametrize("config", [{"TESTING": True}, {"DEBUG": True}], ids=["TESTING", "DEBUG"])
+def test_testing_or_debug_makes_exceptions_propagate(
+    make_app: Callable[..., App], config: dict[str, bool]
+) -> None:
+    app = make_app(**config)
+    app.add_url_rule("/", "my_view", lambda request: None)
+    with pytest.raises(TypeError, match="my_view"):
+        app.test_client().get("/")
+
+
 def test_invalid_view_result_in_production_is_a_logged_500(
     app: App, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -127,7 +176,10 @@ def test_invalid_view_result_in_production_is_a_logged_500(
     response = app.test_client().get("/")
     assert response.status_code == 500
     assert "TypeError" not in response.get_data(as_text=True)
-    assert any("my_view" in r.getMessage() or r.exc_info for r in caplog.records)
+    record = next(r for r in caplog.records if r.levelno == logging.ERROR)
+    assert record.exc_info is not None
+    assert isinstance(record.exc_info[1], TypeError)
+    assert "my_view" in str(record.exc_info[1])
 
 
 def test_unhandled_exception_is_logged_with_traceback_and_request_id_and_500_without_it(
@@ -145,6 +197,26 @@ def test_unhandled_exception_is_logged_with_traceback_and_request_id_and_500_wit
     record = next(r for r in caplog.records if r.levelno == logging.ERROR)
     assert record.exc_info is not None and "secret internals" in str(record.exc_info[1])
     assert record.request_id == "req-42"  # type: ignore[attr-defined]
+
+
+def test_unhandled_exception_on_an_api_route_is_a_json_500(app: App) -> None:
+    @app.route("/api", api=True)
+    def api(request: Request) -> str:
+        raise RuntimeError("secret internals")
+
+    response = app.test_client().get("/api")
+    assert response.status_code == 500
+    assert response.json == {"error": {"status": 500, "message": InternalServerError.description}}
+
+
+def test_propagate_exceptions_false_wins_over_testing(make_app: Callable[..., App]) -> None:
+    app = make_app(TESTING=True, PROPAGATE_EXCEPTIONS=False)
+
+    @app.route("/")
+    def index(request: Request) -> str:
+        raise RuntimeError("boom")
+
+    assert app.test_client().get("/").status_code == 500
 
 
 def test_propagate_exceptions_re_raises(make_app: Callable[..., App]) -> None:
@@ -187,6 +259,25 @@ def test_errorhandler_by_exception_class_and_subclass(app: App) -> None:
     assert (response.status_code, response.data) == (409, b"handled SpecificError")
 
 
+def test_errorhandler_by_http_exception_class_catches_its_code(app: App) -> None:
+    @app.errorhandler(BadRequest)
+    def bad_request(request: Request, error: BadRequest) -> tuple[str, int]:
+        return f"bad: {error.description}", 400
+
+    @app.route("/")
+    def index(request: Request) -> str:
+        abort(400, "no name given")
+
+    response = app.test_client().get("/")
+    assert (response.status_code, response.data) == (400, b"bad: no name given")
+
+
+def test_handler_for_a_code_wins_over_a_handler_for_a_base_class(app: App) -> None:
+    app.register_error_handler(Exception, lambda request, error: ("base", 500))
+    app.register_error_handler(404, lambda request, error: ("by code", 404))
+    assert app.test_client().get("/missing").data == b"by code"
+
+
 def test_500_handler_receives_the_original_exception(app: App) -> None:
     @app.errorhandler(500)
     def server_error(request: Request, error: Any) -> tuple[str, int]:
@@ -208,16 +299,42 @@ def test_failing_error_handler_gives_plain_500(app: App, caplog: pytest.LogCaptu
     def index(request: Request) -> str:
         raise KeyError("x")
 
-    response = app.test_client().get("/")
+    response = app.test_client().get("/", headers={"X-Request-ID": "req-7"})
     assert response.status_code == 500
     assert b"Internal Server Error" in response.data
+    assert "handler broke" not in response.get_data(as_text=True)
+    assert response.headers["X-Request-ID"] == "req-7"
     assert any("Error handler failed" in r.getMessage() for r in caplog.records)
 
 
-def test_register_error_handler_refuses_unknown_code_and_non_exception(app: App) -> None:
-    with pytest.raises(ValueError, match="999"):
+def test_plain_500_leaves_out_the_request_id_header_when_turned_off(
+    make_app: Callable[..., App],
+) -> None:
+    app = make_app(REQUEST_ID_HEADER=None)
+    app.register_error_handler(500, lambda request, error: 1 / 0)
+    app.add_url_rule("/", "index", lambda request: None)
+    response = app.test_client().get("/")
+    assert response.status_code == 500
+    assert "X-Request-ID" not in response.headers
+
+
+def test_broken_error_template_falls_back_to_the_plain_500_page(
+    make_app: Callable[..., App], caplog: pytest.LogCaptureFixture
+) -> None:
+    app = make_app(ERROR_TEMPLATE="no-such-template.html")
+    response = app.test_client().get("/missing")
+    assert response.status_code == 500
+    assert b"<h1>500 Internal Server Error</h1>" in response.data
+    assert any("no-such-template.html" in str(r.exc_info and r.exc_info[1]) for r in caplog.records)
+
+
+def test_register_error_handler_refuses_an_unknown_status_code(app: App) -> None:
+    with pytest.raises(ValueError, match="999 is not an HTTP error code"):
         app.register_error_handler(999, lambda r, e: "")
-    with pytest.raises(TypeError):
+
+
+def test_register_error_handler_refuses_a_non_exception_class(app: App) -> None:
+    with pytest.raises(TypeError, match="not a status code or an exception class"):
         app.register_error_handler(str, lambda r, e: "")  # type: ignore[arg-type]
 
 
@@ -314,6 +431,33 @@ def test_teardown_always_runs_with_the_exception(app: App) -> None:
     assert isinstance(seen[1], RuntimeError)
 
 
+def test_teardown_runs_when_the_exception_propagates(make_app: Callable[..., App]) -> None:
+    app = make_app(TESTING=True)
+    seen: list[Any] = []
+    app.teardown_request(lambda request, error: seen.append(error))
+
+    @app.route("/")
+    def index(request: Request) -> str:
+        raise RuntimeError("x")
+
+    with pytest.raises(RuntimeError):
+        app.test_client().get("/")
+    assert len(seen) == 1 and isinstance(seen[0], RuntimeError)
+
+
+def test_teardown_sees_none_when_an_error_handler_answered(app: App) -> None:
+    seen: list[Any] = []
+    app.teardown_request(lambda request, error: seen.append(error))
+    app.register_error_handler(KeyError, lambda request, error: ("handled", 400))
+
+    @app.route("/")
+    def index(request: Request) -> str:
+        raise KeyError("x")
+
+    assert app.test_client().get("/").status_code == 400
+    assert seen == [None]
+
+
 def test_failing_teardown_is_logged_and_the_others_still_run(
     app: App, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -364,6 +508,25 @@ def test_security_headers_only_on_html(app: App) -> None:
     assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
     assert page.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
     assert "Content-Security-Policy" not in client.get("/data").headers
+
+
+def test_security_headers_set_by_the_view_are_kept(app: App) -> None:
+    app.add_url_rule("/", "index", lambda request: ("<p>x</p>", {"x-frame-options": "SAMEORIGIN"}))
+    response = app.test_client().get("/")
+    assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    ("path", "status"), [("/page", 200), ("/data", 200), ("/missing", 404), ("/fail", 500)]
+)
+def test_every_response_carries_a_request_id(app: App, path: str, status: int) -> None:
+    app.add_url_rule("/page", "page", lambda request: "<p>x</p>")
+    app.add_url_rule("/data", "data", lambda request: {"a": 1})
+    app.add_url_rule("/fail", "fail", lambda request: None)
+    response = app.test_client().get(path)
+    assert response.status_code == status
+    assert response.headers["X-Request-ID"]
 
 
 def test_untrusted_host_is_400(make_app: Callable[..., App]) -> None:

@@ -18,20 +18,41 @@ def test_defaults_are_production_with_limits_set() -> None:
     assert config["MAX_FORM_PARTS"] == 1000
 
 
-def test_toml_file_then_environment_then_code(tmp_path: Path) -> None:
+@pytest.fixture
+def toml_file(tmp_path: Path) -> Path:
     path = tmp_path / "app.toml"
     path.write_text('log_level = "DEBUG"\nmax_form_parts = 10\nsession_cookie_name = "file"\n')
+    return path
+
+
+def test_toml_file_named_in_the_environment_overrides_defaults(toml_file: Path) -> None:
+    config = load_config(environ={"MICRORAAB_CONFIG_FILE": str(toml_file)})
+    assert config["LOG_LEVEL"] == "DEBUG"
+    assert config["MAX_FORM_PARTS"] == 10
+    assert config["SESSION_COOKIE_NAME"] == "file"
+    assert "CONFIG_FILE" not in config
+
+
+def test_environment_overrides_the_toml_file(toml_file: Path) -> None:
+    environ = {"MICRORAAB_CONFIG_FILE": str(toml_file), "MICRORAAB_MAX_FORM_PARTS": "20"}
+    config = load_config(environ=environ)
+    assert config["MAX_FORM_PARTS"] == 20
+    assert config["LOG_LEVEL"] == "DEBUG"
+
+
+def test_code_overrides_the_environment_and_the_file(toml_file: Path) -> None:
     environ = {
-        "MICRORAAB_CONFIG_FILE": str(path),
-        "MICRORAAB_MAX_FORM_PARTS": "20",
+        "MICRORAAB_CONFIG_FILE": str(toml_file),
         "MICRORAAB_SESSION_COOKIE_NAME": "env",
-        "OTHER_VARIABLE": "ignored",
     }
     config = load_config({"SESSION_COOKIE_NAME": "code"}, environ=environ)
-    assert config["LOG_LEVEL"] == "DEBUG"
-    assert config["MAX_FORM_PARTS"] == 20
     assert config["SESSION_COOKIE_NAME"] == "code"
+
+
+def test_only_prefixed_environment_variables_are_read() -> None:
+    config = load_config(environ={"OTHER_VARIABLE": "ignored", "SECRET_KEY": "unprefixed"})
     assert "OTHER_VARIABLE" not in config
+    assert config["SECRET_KEY"] is None
 
 
 def test_config_file_named_in_code(tmp_path: Path) -> None:
@@ -40,13 +61,30 @@ def test_config_file_named_in_code(tmp_path: Path) -> None:
     assert load_config({"CONFIG_FILE": str(path)}, environ={})["SECRET_KEY"] == "from-file"
 
 
-def test_unreadable_config_file_is_a_config_error(tmp_path: Path) -> None:
+def test_config_file_named_in_code_wins_over_the_environment(
+    tmp_path: Path, toml_file: Path
+) -> None:
+    chosen = tmp_path / "chosen.toml"
+    chosen.write_text("log_level = 'WARNING'\n")
+    environ = {"MICRORAAB_CONFIG_FILE": str(toml_file)}
+    assert load_config({"CONFIG_FILE": str(chosen)}, environ=environ)["LOG_LEVEL"] == "WARNING"
+
+
+def test_invalid_toml_is_a_config_error_naming_the_file(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("this is = = not toml")
-    with pytest.raises(ConfigError, match="cannot read config file"):
+    with pytest.raises(ConfigError, match=f"cannot read config file {bad}"):
         load_config({"CONFIG_FILE": str(bad)}, environ={})
+
+
+def test_missing_config_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"cannot read config file .*missing\.toml"):
+        load_config(environ={"MICRORAAB_CONFIG_FILE": str(tmp_path / "missing.toml")})
+
+
+def test_config_file_that_cannot_be_opened_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read config file"):
-        load_config({"CONFIG_FILE": str(tmp_path / "missing.toml")}, environ={})
+        load_config({"CONFIG_FILE": str(tmp_path)}, environ={})  # a directory
 
 
 @pytest.mark.parametrize(
@@ -58,8 +96,13 @@ def test_environment_values_are_json_or_strings(raw: str, value: object) -> None
 
 
 def test_unknown_env_mode_is_refused() -> None:
-    with pytest.raises(ConfigError, match="'development' or 'production'"):
+    with pytest.raises(ConfigError, match="'development' or 'production', not 'staging'"):
         load_config(environ={"MICRORAAB_ENV": "staging"})
+
+
+def test_unknown_env_mode_in_code_is_refused_by_app() -> None:
+    with pytest.raises(ConfigError, match="MICRORAAB_ENV"):
+        App("x", config={"ENV": "dev", "SECRET_KEY": "k"})
 
 
 def test_production_without_secret_key_refuses_to_start_and_says_how(
@@ -67,16 +110,32 @@ def test_production_without_secret_key_refuses_to_start_and_says_how(
 ) -> None:
     monkeypatch.delenv("MICRORAAB_SECRET_KEY", raising=False)
     monkeypatch.delenv("MICRORAAB_ENV", raising=False)
+    monkeypatch.delenv("MICRORAAB_CONFIG_FILE", raising=False)
     with pytest.raises(ConfigError) as info:
         App("x")
-    assert "MICRORAAB_SECRET_KEY" in str(info.value)
-    assert "secrets.token_hex" in str(info.value)
+    message = str(info.value)
+    assert "SECRET_KEY is not set and ENV is 'production'" in message
+    assert "export MICRORAAB_SECRET_KEY=" in message
+    assert "secrets.token_hex" in message
+    assert "MICRORAAB_ENV=development" in message
+
+
+def test_empty_secret_key_counts_as_unset_in_production() -> None:
+    with pytest.raises(ConfigError, match="SECRET_KEY is not set"):
+        App("x", config={"SECRET_KEY": ""})
 
 
 def test_development_needs_no_secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MICRORAAB_SECRET_KEY", raising=False)
     monkeypatch.setenv("MICRORAAB_ENV", "development")
     assert App("x").development
+
+
+def test_app_reads_its_toml_file_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, toml_file: Path
+) -> None:
+    monkeypatch.setenv("MICRORAAB_CONFIG_FILE", str(toml_file))
+    assert App("x", config={"SECRET_KEY": "k"}).config["SESSION_COOKIE_NAME"] == "file"
 
 
 def test_app_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

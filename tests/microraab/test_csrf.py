@@ -72,10 +72,21 @@ def test_token_is_stable_within_a_session(form_app: App) -> None:
     assert client.csrf_token() == client.csrf_token()
 
 
-def test_exempt_route_and_get_are_not_checked(form_app: App) -> None:
-    client = form_app.test_client()
-    assert client.post("/hook").data == b"exempt"
-    assert client.get("/read").data == b"read"
+def test_exempt_route_is_not_checked(form_app: App) -> None:
+    assert form_app.test_client().post("/hook").data == b"exempt"
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS"])
+def test_safe_methods_are_never_checked(form_app: App, method: str) -> None:
+    assert form_app.test_client().open("/read", method=method).status_code == 200
+
+
+def test_csrf_failure_on_an_api_route_is_json(make_app: Callable[..., App]) -> None:
+    app = make_app()
+    app.add_url_rule("/api/x", "x", lambda request: "x", methods=["POST"], api=True)
+    response = app.test_client().post("/api/x", json={})
+    assert response.status_code == 403
+    assert "security token" in response.json["error"]["message"]
 
 
 def test_csrf_can_be_disabled(make_app: Callable[..., App]) -> None:

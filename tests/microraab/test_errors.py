@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from werkzeug.exceptions import BadRequest
+
 from microraab import App, Module
 
 
@@ -29,6 +31,26 @@ def test_json_error_for_api_routes_whatever_the_accept_header(app: App) -> None:
     assert "GET" in response.headers["Allow"]
 
 
+def test_html_error_pages_carry_the_security_headers(app: App) -> None:
+    response = app.test_client().get("/missing")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "Content-Security-Policy" in response.headers
+
+
+def test_accept_preferring_html_over_json_gets_html(app: App) -> None:
+    response = app.test_client().get(
+        "/missing", headers={"Accept": "text/html;q=0.9, application/json;q=0.5"}
+    )
+    assert response.mimetype == "text/html"
+
+
+def test_json_405_for_an_api_route_matched_under_another_method(app: App) -> None:
+    app.add_url_rule("/api/y", "y", lambda request: "y", methods=["DELETE"], api=True)
+    response = app.test_client().get("/api/y")
+    assert response.status_code == 405
+    assert response.json["error"]["status"] == 405
+
+
 def test_json_404_under_an_api_modules_prefix(app: App) -> None:
     app.register(Module("api", url_prefix="/api", api=True))
     assert app.test_client().get("/api/unknown").json["error"]["status"] == 404
@@ -36,8 +58,6 @@ def test_json_404_under_an_api_modules_prefix(app: App) -> None:
 
 
 def test_error_message_is_escaped_in_html(app: App) -> None:
-    from werkzeug.exceptions import BadRequest
-
     def view(request: object) -> str:
         raise BadRequest("<script>x</script>")
 

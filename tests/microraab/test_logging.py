@@ -6,12 +6,13 @@ import io
 import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
+from werkzeug.test import EnvironBuilder
 
 from microraab import App, Request, configure_logging, request_logger
-from microraab.logging import RequestIds
+from microraab.logging import RequestIdFilter, RequestIds
 
 
 @pytest.fixture
@@ -49,12 +50,29 @@ def test_well_formed_request_id_is_echoed(app: App) -> None:
     assert response.data == b"trace.42:a-b"
 
 
-@pytest.mark.parametrize("bad", ["has space", "x" * 200, "semi;colon", "<script>"])
+@pytest.mark.parametrize(
+    "bad",
+    ["has space", "x" * 129, "line\nbreak", "crlf\r\nX-Evil: 1", "semi;colon", "<script>", ""],
+)
 def test_malformed_request_id_is_replaced(app: App, bad: str) -> None:
+    app.add_url_rule("/", "i", lambda request: request.id)
+    environ = EnvironBuilder(path="/").get_environ()
+    environ["HTTP_X_REQUEST_ID"] = bad  # raw, as a server would pass it on
+    headers: list[tuple[str, str]] = []
+    body = b"".join(app(environ, lambda status, h: headers.extend(h)))
+    sent = dict(headers)["X-Request-ID"]
+    assert sent != bad
+    assert body.decode() == sent
+    assert sent.replace("-", "").isalnum() and len(sent) < 40
+
+
+def test_request_id_of_128_characters_is_accepted(app: App) -> None:
     app.add_url_rule("/", "i", lambda request: "x")
-    response = app.test_client().get("/", headers={"X-Request-ID": bad})
-    assert response.headers["X-Request-ID"] != bad
-    assert len(response.headers["X-Request-ID"]) < 40
+    longest = "a" * 128
+    assert (
+        app.test_client().get("/", headers={"X-Request-ID": longest}).headers["X-Request-ID"]
+        == longest
+    )
 
 
 def test_generated_ids_are_unique(app: App) -> None:
@@ -64,12 +82,32 @@ def test_generated_ids_are_unique(app: App) -> None:
     assert len(ids) == 1000
 
 
-def test_request_id_header_can_be_turned_off(make_app: object) -> None:
-    app = make_app(REQUEST_ID_HEADER=None)  # type: ignore[operator]
+def test_request_id_header_can_be_turned_off(make_app: Callable[..., App]) -> None:
+    app = make_app(REQUEST_ID_HEADER=None)
     app.add_url_rule("/", "i", lambda request: request.id)
     response = app.test_client().get("/", headers={"X-Request-ID": "given"})
     assert "X-Request-ID" not in response.headers
     assert response.data != b"given"
+
+
+def test_app_configures_root_logging_when_nothing_else_has(
+    make_app: Callable[..., App], restore_root_logging: None
+) -> None:
+    root = logging.getLogger()
+    root.handlers[:] = []
+    make_app()
+    assert len(root.handlers) == 1
+    assert any(isinstance(f, RequestIdFilter) for f in root.handlers[0].filters)
+
+
+def test_app_leaves_existing_root_logging_alone(
+    make_app: Callable[..., App], restore_root_logging: None
+) -> None:
+    root = logging.getLogger()
+    mine = logging.NullHandler()
+    root.handlers[:] = [mine]
+    make_app()
+    assert root.handlers == [mine]
 
 
 def test_forked_child_draws_a_new_id_prefix() -> None:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from microraab import App, Module, Request, Response
+from microraab import App, Module, Request, Response, abort
 
 
 def make_module(order: list[str]) -> Module:
@@ -92,6 +92,55 @@ def test_module_error_handler_is_tried_first(shop: tuple[App, list[str]]) -> Non
         return "app handled", 500
 
     assert app.test_client().get("/shop/fail").data == b"module handled"
+
+
+def test_module_teardown_runs_only_for_its_routes(shop: tuple[App, list[str]]) -> None:
+    app, order = shop
+    app.test_client().get("/home")
+    app.test_client().get("/shop/items/1")
+    assert order.count("module teardown") == 1
+    assert order[-1] == "module teardown"
+
+
+def test_module_error_handler_does_not_apply_to_app_routes(
+    make_app: Callable[..., App],
+) -> None:
+    order: list[str] = []
+    app = make_app()
+    app.register(make_module(order))
+
+    @app.route("/app-fail")
+    def app_fail(request: Request) -> str:
+        raise KeyError("x")
+
+    assert app.test_client().get("/app-fail").status_code == 500
+
+
+def test_api_module_routes_answer_errors_as_json(make_app: Callable[..., App]) -> None:
+    app = make_app()
+    api = Module("api", url_prefix="/api", api=True, csrf=False)
+
+    @api.route("/things/<int:n>", methods=["GET", "DELETE"])
+    def thing(request: Request, n: int) -> dict[str, int]:
+        abort(409, "thing is busy")
+
+    app.register(api)
+    client = app.test_client()
+    busy = client.get("/api/things/1", headers={"Accept": "text/html"})
+    assert busy.json == {"error": {"status": 409, "message": "thing is busy"}}
+    wrong_method = client.put("/api/things/1", headers={"Accept": "text/html"})
+    assert wrong_method.status_code == 405
+    assert wrong_method.json["error"]["status"] == 405
+    assert client.delete("/api/things/1").status_code == 409  # csrf=False: no token needed
+
+
+def test_a_route_may_override_its_module_options(make_app: Callable[..., App]) -> None:
+    app = make_app()
+    api = Module("api", url_prefix="/api", api=True)
+    api.add_url_rule("/page", "page", lambda request: abort(400), api=False)
+    app.register(api)
+    response = app.test_client().get("/api/page", headers={"Accept": "text/html"})
+    assert response.mimetype == "text/html"
 
 
 def test_module_name_with_a_dot_is_refused() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from jinja2 import UndefinedError
+from jinja2 import DictLoader, UndefinedError
 
 from microraab import App, Request, flash
 
@@ -49,13 +49,36 @@ def test_globals_filters_flashes_and_config_in_templates(app: App) -> None:
 
 
 def test_undefined_is_an_error_in_development(make_app: Callable[..., App]) -> None:
-    app = make_app(ENV="development")
-    with pytest.raises(UndefinedError):
-        app.jinja_env.get_template("undefined.html").render()
+    app = make_app(ENV="development", TESTING=True)
+    app.add_url_rule("/", "i", lambda request: request.app.render(request, "undefined.html"))
+    with pytest.raises(UndefinedError, match="'missing' is undefined"):
+        app.test_client().get("/")
 
 
 def test_undefined_is_empty_in_production(app: App) -> None:
-    assert app.jinja_env.get_template("undefined.html").render().strip() == "[]"
+    app.add_url_rule("/", "i", lambda request: request.app.render(request, "undefined.html"))
+    response = app.test_client().get("/")
+    assert response.status_code == 200
+    assert response.get_data(as_text=True).strip() == "[]"
+
+
+def test_txt_templates_are_not_autoescaped(make_app: Callable[..., App]) -> None:
+    app = make_app()
+    app.jinja_env.loader = DictLoader({"mail.txt": "{{ v }}", "page.html": "{{ v }}"})
+    assert app.jinja_env.get_template("mail.txt").render(v="<b>") == "<b>"
+    assert app.jinja_env.get_template("page.html").render(v="<b>") == "&lt;b&gt;"
+
+
+def test_url_for_static_in_a_template(app: App) -> None:
+    page = app.jinja_env.from_string("{{ url_for('static', filename='site.css') }}")
+    assert page.render() == "/static/site.css"
+
+
+def test_render_returns_an_html_response(app: App) -> None:
+    app.add_url_rule("/", "i", lambda request: request.app.render(request, "hello.html", name="x"))
+    response = app.test_client().get("/")
+    assert isinstance(response, app.response_class)
+    assert response.mimetype == "text/html"
 
 
 def test_templates_reload_in_development_only(make_app: Callable[..., App]) -> None:

@@ -25,6 +25,30 @@ def test_session_transaction_reads_and_writes_the_session(app: App) -> None:
     assert client.get_cookie("session") is None
 
 
+def test_csrf_token_helper_lets_a_form_post_pass(app: App) -> None:
+    app.add_url_rule("/submit", "submit", lambda request: "accepted", methods=["POST"])
+    client = app.test_client()
+    assert client.post("/submit", data={"a": "1"}).status_code == 403
+    response = client.post("/submit", data={"a": "1", "csrf_token": client.csrf_token()})
+    assert (response.status_code, response.data) == (200, b"accepted")
+
+
+def test_csrf_token_helper_keeps_the_rest_of_the_session(app: App) -> None:
+    app.add_url_rule("/", "i", lambda request: str(request.session.get("user")))
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["user"] = "ada"
+    client.csrf_token()
+    assert client.get("/").data == b"ada"
+
+
+def test_test_client_returns_the_apps_response_class(app: App) -> None:
+    app.add_url_rule("/", "i", lambda request: {"a": 1})
+    response = app.test_client().get("/")
+    assert isinstance(response, app.response_class)
+    assert response.json == {"a": 1}
+
+
 def test_session_transaction_without_changes_keeps_the_cookie(app: App) -> None:
     client = app.test_client()
     with client.session_transaction() as session:

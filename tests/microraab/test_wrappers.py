@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from werkzeug.test import EnvironBuilder
 
 from microraab import App, JSONResponse, Request, Response, redirect
 
@@ -17,6 +18,10 @@ def echo(make_app: Callable[..., App]) -> App:
     @app.route("/json", methods=["POST"], csrf=False, api=True)
     def json_view(request: Request) -> Any:
         return {"got": request.get_json()}
+
+    @app.route("/json-property", methods=["POST"], csrf=False)
+    def json_property_view(request: Request) -> Any:
+        return {"got": request.json}
 
     @app.route("/form", methods=["POST"], csrf=False)
     def form_view(request: Request) -> Any:
@@ -50,14 +55,30 @@ def test_bad_json_bodies_get_clear_errors(
     assert response.json["error"]["status"] == status
 
 
-def test_huge_number_in_json_is_400(echo: App) -> None:
-    response = echo.test_client().post(
-        "/json", data=b'{"a": ' + b"9" * 900 + b"}", content_type="application/json"
-    )
-    # Within MAX_CONTENT_LENGTH: Python parses big ints up to 4300 digits.
-    assert response.status_code == 200
-    big = echo.test_client().post("/json", data=b"9" * 999, content_type="application/json")
-    assert big.status_code in (200, 400)
+def test_request_json_property_gives_the_same_errors(echo: App) -> None:
+    client = echo.test_client()
+    assert client.post("/json-property", json=[1]).json == {"got": [1]}
+    malformed = client.post("/json-property", data=b"{", content_type="application/json")
+    assert malformed.status_code == 400
+    assert b"not valid JSON" in malformed.data
+    assert client.post("/json-property", data=b"[1]").status_code == 415
+
+
+def test_integer_over_python_s_4300_digit_limit_is_400(echo: App) -> None:
+    response = echo.test_client().post("/json", data=b"9" * 5000, content_type="application/json")
+    assert response.status_code == 400
+    assert "not valid JSON" in response.json["error"]["message"]
+
+
+def test_declared_length_over_max_content_length_is_413_before_reading(echo: App) -> None:
+    environ = EnvironBuilder(
+        path="/json", method="POST", data=b"[]", content_type="application/json"
+    ).get_environ()
+    environ["CONTENT_LENGTH"] = "150001"  # what the client claims; nothing more is read
+    statuses: list[str] = []
+    body = b"".join(echo(environ, lambda status, headers: statuses.append(status)))
+    assert statuses == ["413 REQUEST ENTITY TOO LARGE"]
+    assert b'"status":413' in body
 
 
 def test_form_over_max_content_length_is_413(echo: App) -> None:
@@ -76,6 +97,24 @@ def test_form_with_too_many_parts_is_413(echo: App) -> None:
     fields = {f"f{i}": "x" for i in range(10)}
     response = echo.test_client().post("/form", data=fields, content_type="multipart/form-data")
     assert response.status_code == 413
+
+
+def test_413_is_json_when_the_client_accepts_json(echo: App) -> None:
+    response = echo.test_client().post(
+        "/form", data={"a": "x" * 200_000}, headers={"Accept": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.mimetype == "application/json"
+    assert response.json["error"]["status"] == 413
+
+
+def test_413_is_an_html_page_for_browsers(echo: App) -> None:
+    response = echo.test_client().post(
+        "/form", data={"a": "x" * 200_000}, headers={"Accept": "text/html,*/*;q=0.8"}
+    )
+    assert response.status_code == 413
+    assert response.mimetype == "text/html"
+    assert b"413" in response.data
 
 
 def test_small_form_is_parsed(echo: App) -> None:
