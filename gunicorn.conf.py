@@ -1,27 +1,46 @@
 """gunicorn settings for the links app, read automatically by ``gunicorn app:app``.
 
 Kept free of pymongo and ssl imports: this file runs in the master, before gevent
-monkey-patches each worker, and anything imported here would be imported unpatched.
+monkey-patches each worker, and anything imported here would be imported unpatched. The
+hooks import ``app.local`` lazily, and it imports only the standard library.
 """
 
-import multiprocessing
 import os
 
 # gevent workers: a greenlet per connection, so a request waiting on MongoDB does not
 # hold a worker. Needs the gevent extra (gunicorn[gevent]).
 worker_class = "gevent"
 
-# Bound the greenlets per worker to what the MongoDB pool can serve (MONGODB_MAX_POOL_SIZE,
-# default 100): past it, connections wait in the kernel's accept queue instead of piling
-# up as greenlets that each wait seconds for a pooled connection.
-worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "100"))
+# Bound the greenlets per worker to what the MongoDB pool serves (MONGODB_MAX_POOL_SIZE,
+# default 100; one pooled connection per request in flight): past it, new connections wait
+# in the kernel's accept queue, and are served in order, instead of piling up as greenlets
+# that each wait for a pooled connection (p99 of seconds under saturation, measured).
+worker_connections = int(os.environ.get("WORKER_CONNECTIONS") or "100")
 
-# Rainbond always injects _PORT (not PORT) for Python; bind all interfaces so the
-# platform's gateway reaches us (gunicorn's default, 127.0.0.1, would be unreachable).
+# Rainbond always injects _PORT (PORT is not injected for Python); bind all interfaces so
+# the platform's gateway reaches us (gunicorn's default, 127.0.0.1, would be unreachable).
 bind = f"0.0.0.0:{os.environ.get('PORT') or os.environ.get('_PORT') or '8000'}"
 
-# One gevent worker per core uses the machine; WEB_CONCURRENCY is the buildpack convention.
-workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count())
+
+def _cpus() -> int:
+    """CPUs this process may use: the cgroup v2 quota (a container's limit) if there is
+    one, else the CPUs it may be scheduled on. os.cpu_count() counts the host's CPUs,
+    which in a one-CPU pod on a 64-core node would start 64 workers."""
+    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    try:
+        with open("/sys/fs/cgroup/cpu.max") as file:
+            quota, period = file.read().split()[:2]
+    except (OSError, ValueError):
+        return available
+    if quota == "max":
+        return available
+    return max(1, min(available, -(-int(quota) // int(period))))
+
+
+# One gevent worker per CPU (an async worker keeps its CPU busy alone), at most 8: each
+# worker holds its own MongoDB pool, so the server may see workers x MONGODB_MAX_POOL_SIZE
+# connections per pod. WEB_CONCURRENCY (the buildpack convention) overrides.
+workers = int(os.environ.get("WEB_CONCURRENCY") or min(_cpus(), 8))
 
 # Rainbond sends SIGKILL 10 s after SIGTERM: finish in-flight requests well before that.
 graceful_timeout = 8
@@ -36,25 +55,31 @@ loglevel = os.environ.get("LOG_LEVEL", "info")
 # No preload: the app (and its MongoClient) must be created in each worker after the fork.
 preload_app = False
 
+# No ~/.gunicorn/gunicorn.ctl: several masters on one machine (tests, benchmarks, a local
+# run beside them) would otherwise fight over it, and nothing here uses it.
+control_socket_disable = True
+
 _local_run = None
 
 
 def on_starting(server):  # type: ignore[no-untyped-def]
-    """In the master, once: start the local MongoDB if none is configured."""
+    """In the master, once, before forking: with no MongoDB configured, start (or reuse)
+    the local mongod and export MONGODB_URI for the workers; with one configured, check
+    that a secret key is set."""
     global _local_run
     from app.local import prepare_local_run
 
     _local_run = prepare_local_run()
     if _local_run is not None:
         server.log.info(
-            "MongoDB: local mongod at %s, data in %s (MONGODB_URI or MONGODB_HOST to use another)",
+            "MongoDB: local mongod at %s, data in %s (MONGODB_URI or MONGODB_HOST: use another)",
             _local_run.uri,
             _local_run.data_dir,
         )
 
 
 def on_exit(server):  # type: ignore[no-untyped-def]
-    """In the master, at shutdown: stop the local MongoDB we started."""
+    """In the master, at shutdown: stop the local mongod if on_starting started it."""
     if _local_run is not None:
         _local_run.stop()
 

@@ -1,4 +1,9 @@
-"""Fixtures shared by every test: a real ``mongod`` for the session, a fresh database per test."""
+"""Fixtures shared by every test: a real ``mongod`` for the session, a fresh database per test.
+
+``mongod`` (the :class:`app.mongo_server.MongoServer`), ``mongo_uri`` and ``mongo_client``
+last the session; ``mongo_db`` is a new, uniquely named database for each test, dropped
+after it. No mongod binary is a failure, not a skip: CI must have one.
+"""
 
 from __future__ import annotations
 
