@@ -1,0 +1,298 @@
+"""The HTML pages, used the way people use them: in a real browser (headless Chromium).
+
+Each test drives Chromium through the pages of ``gunicorn app:app`` and, after every page,
+checks its HTTP status, that the browser console has no errors and that no
+Content-Security-Policy rule was broken (``Browser.check_page``).
+
+With ``UPDATE_SCREENSHOTS=1`` the same tests save the README's screenshots in docs/img/:
+``UPDATE_SCREENSHOTS=1 python -m pytest tests/browser``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+pytest.importorskip("selenium", reason="browser tests need selenium (pip install -e '.[dev]')")
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+if TYPE_CHECKING:  # the fixtures' types, from this directory's conftest.py
+    from conftest import Browser, LiveServer
+
+# Realistic links for the pages in the screenshots.
+SAMPLE_URLS = [
+    "https://werkzeug.palletsprojects.com/en/stable/routing/",
+    "https://jinja.palletsprojects.com/en/stable/templates/#template-inheritance",
+    "https://docs.gunicorn.org/en/stable/design.html#async-workers",
+    "https://www.gevent.org/intro.html",
+    "https://www.mongodb.com/docs/manual/reference/operator/update/inc/",
+    "https://pymongo.readthedocs.io/en/stable/api/pymongo/collection.html",
+    "https://peps.python.org/pep-3333/",
+    "https://itsdangerous.palletsprojects.com/en/stable/",
+    "https://owasp.org/www-community/attacks/csrf",
+    "https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Content-Security-Policy",
+    "https://www.rainbond.com/docs/",
+    "https://www.techempower.com/benchmarks/",
+]
+
+
+def wait(browser: Browser, condition: Any, timeout: float = 10) -> Any:
+    return WebDriverWait(browser.driver, timeout).until(condition)
+
+
+def text(browser: Browser, css: str) -> str:
+    return str(browser.driver.find_element(By.CSS_SELECTOR, css).text)
+
+
+def submit_form(browser: Browser, url: str, code: str = "", with_token: bool = True) -> None:
+    """Type into the home page's form and press the button, as a person would.
+
+    The browser sends the CSRF token itself, from the form's hidden field (checked to be
+    there unless ``with_token`` is false).
+    """
+    driver = browser.driver
+    form = driver.find_element(By.CSS_SELECTOR, "form[method=post]")
+    if with_token:
+        token = form.find_element(By.NAME, "csrf_token")
+        assert token.get_attribute("type") == "hidden"
+        assert len(token.get_attribute("value") or "") >= 32
+    field = form.find_element(By.ID, "url")
+    field.clear()
+    field.send_keys(url)
+    if code:
+        form.find_element(By.ID, "code").send_keys(code)
+    old_page = driver.find_element(By.TAG_NAME, "html")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait(browser, expected_conditions.staleness_of(old_page))
+
+
+def follow_link(browser: Browser, css: str) -> None:
+    old_page = browser.driver.find_element(By.TAG_NAME, "html")
+    browser.driver.find_element(By.CSS_SELECTOR, css).click()
+    wait(browser, expected_conditions.staleness_of(old_page))
+
+
+def test_shorten_a_url_follow_it_and_see_the_click_counted(
+    browser: Browser, server: LiveServer, target_site: str
+) -> None:
+    driver = browser.driver
+    target = f"{target_site}/articles/gevent?from=links"
+    driver.get(server.url("/"))
+    browser.check_page()
+    assert driver.title == "Shorten a URL · microraab"
+    assert "No links yet" in text(browser, "main")
+
+    submit_form(browser, target)
+    browser.check_page()
+    assert driver.current_url.endswith("+")
+    assert text(browser, ".flash-success") == "Your short link is ready."
+    assert text(browser, "#target") == target
+    assert text(browser, "#clicks") == "0"
+    [stored] = server.db["links"].find()
+    assert stored["url"] == target
+    assert stored["clicks"] == 0
+    short_url = text(browser, "#short-url")
+    assert short_url == server.url("/" + stored["code"])
+    details_url = driver.current_url
+
+    follow_link(browser, "#short-url")
+    assert driver.current_url == target
+    assert text(browser, "#arrived") == "You arrived"
+    assert text(browser, "#path") == "/articles/gevent?from=links"
+    browser.check_page()
+    assert server.db["links"].find_one({"code": stored["code"]})["clicks"] == 1
+
+    driver.back()
+    wait(browser, expected_conditions.url_to_be(details_url))
+    driver.refresh()
+    browser.check_page()
+    assert text(browser, "#clicks") == "1"
+
+    follow_link(browser, "a[href='/']")
+    browser.check_page()
+    [item] = driver.find_elements(By.CSS_SELECTOR, ".links li")
+    assert text(browser, ".links .code") == stored["code"]
+    assert item.find_element(By.CSS_SELECTOR, ".clicks").text == "1 click"
+    assert "Shorten another" not in text(browser, "main")
+
+
+@pytest.mark.parametrize(
+    ("typed", "strip_browser_checks", "message"),
+    [
+        # The browser accepts it as a URL; the server refuses it.
+        (
+            "http://user:pw@example.com/",
+            False,
+            "URLs with a user name or password are not accepted.",
+        ),
+        # The browser would refuse it (type=url): take its checks away, as an attacker could.
+        ("javascript:alert(1)", True, "Only http:// and https:// URLs can be shortened."),
+    ],
+    ids=["credentials", "javascript"],
+)
+def test_an_invalid_url_is_refused_with_a_message_and_nothing_stored(
+    browser: Browser, server: LiveServer, typed: str, strip_browser_checks: bool, message: str
+) -> None:
+    driver = browser.driver
+    driver.get(server.url("/"))
+    browser.check_page()
+    if strip_browser_checks:
+        driver.execute_script(
+            "const field = document.getElementById('url');"
+            "field.removeAttribute('type'); field.removeAttribute('required');"
+            "field.removeAttribute('pattern');"
+        )
+
+    submit_form(browser, typed)
+    browser.check_page(400)
+    assert driver.current_url == server.url("/")
+    error = driver.find_element(By.ID, "form-error")
+    assert error.text == message
+    assert error.get_attribute("role") == "alert"
+    field = driver.find_element(By.ID, "url")
+    assert field.get_attribute("value") == typed
+    assert field.get_attribute("aria-describedby") == "form-error"
+    assert "No links yet" in text(browser, "main")
+    assert server.db["links"].count_documents({}) == 0
+    assert driver.execute_script("return document.querySelectorAll('.flash').length") == 0
+
+
+def test_a_form_without_its_security_token_is_refused(
+    browser: Browser, server: LiveServer, target_site: str
+) -> None:
+    driver = browser.driver
+    driver.get(server.url("/"))
+    browser.check_page()
+    driver.execute_script("document.querySelector('input[name=csrf_token]').remove()")
+    assert not driver.find_elements(By.NAME, "csrf_token")
+
+    submit_form(browser, f"{target_site}/no-token", with_token=False)
+    browser.check_page(403)
+    assert driver.title == "403 Forbidden · microraab"
+    assert text(browser, "h1") == "403 · Forbidden"
+    assert "security token is missing or does not match" in text(browser, ".error-page")
+    assert server.db["links"].count_documents({}) == 0
+    print("\n--- the page after submitting without the CSRF token ---")
+    print(text(browser, "body"))
+
+    # Reloading the form, as the page says, gives a working token again.
+    follow_link(browser, ".error-page a")
+    browser.check_page()
+    submit_form(browser, f"{target_site}/with-token")
+    browser.check_page()
+    assert text(browser, "#target") == f"{target_site}/with-token"
+
+
+def test_page_through_the_recent_links(browser: Browser, server: LiveServer) -> None:
+    driver = browser.driver
+    for url in SAMPLE_URLS[:-1]:
+        status, _ = server.post_json("/api/links", {"url": url})
+        assert status == 201
+    driver.get(server.url("/"))
+    browser.check_page()
+    submit_form(browser, SAMPLE_URLS[-1], code="benchmarks")
+    browser.check_page()
+    assert text(browser, "h1") == "Short link benchmarks"
+    browser.screenshot("link")
+
+    follow_link(browser, "a.brand")
+    browser.check_page()
+    newest = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".links .target")]
+    assert newest == SAMPLE_URLS[::-1][:10]
+    assert not driver.find_elements(By.LINK_TEXT, "Newest")
+    browser.screenshot("home")
+
+    follow_link(browser, "a[rel=next]")
+    browser.check_page()
+    assert "cursor=" in driver.current_url
+    older = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".links .target")]
+    assert older == SAMPLE_URLS[1::-1]
+    assert not driver.find_elements(By.CSS_SELECTOR, "a[rel=next]")
+
+    follow_link(browser, ".pager a")
+    browser.check_page()
+    assert driver.current_url == server.url("/")
+    assert len(driver.find_elements(By.CSS_SELECTOR, ".links li")) == 10
+
+
+def test_the_pages_fit_a_phone(browser: Browser, server: LiveServer) -> None:
+    long_url = "https://example.com/" + "a-very-long-path-segment/" * 8 + "?q=" + "x" * 80
+    for url in [*SAMPLE_URLS[:4], long_url]:
+        assert server.post_json("/api/links", {"url": url})[0] == 201
+    with browser.phone(375):
+        browser.driver.get(server.url("/"))
+        browser.check_page()
+        assert browser.page_width() <= 375
+        # One link per block: its code and clicks on a line, the target below them.
+        first = browser.driver.find_element(By.CSS_SELECTOR, ".links li:first-child")
+        code, target, clicks = (
+            first.find_element(By.CSS_SELECTOR, css).rect for css in (".code", ".target", ".clicks")
+        )
+        assert clicks["y"] < target["y"]
+        assert code["y"] < target["y"]
+        assert clicks["x"] > code["x"] + code["width"]
+        browser.screenshot("home-mobile")
+        follow_link(browser, ".links li:first-child a.code")
+        browser.check_page()
+        assert text(browser, "#target") == long_url
+        assert browser.page_width() <= 375
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("/no-such-link", "There is no short link 'no-such-link'."),
+        ("/no-such-link+", "There is no short link 'no-such-link'."),
+        ("/not/a/page", "The requested URL was not found on the server."),
+    ],
+    ids=["follow", "details", "unrouted"],
+)
+def test_a_missing_page_is_a_404_page(
+    browser: Browser, server: LiveServer, path: str, message: str
+) -> None:
+    driver = browser.driver
+    driver.get(server.url(path))
+    browser.check_page(404)
+    assert driver.title == "404 Not Found · microraab"
+    assert text(browser, "h1") == "404 · Not Found"
+    assert message in text(browser, ".error-page")
+    if path == "/no-such-link":
+        browser.screenshot("404")
+    follow_link(browser, ".error-page a")
+    browser.check_page()
+    assert driver.current_url == server.url("/")
+
+
+def test_the_page_check_catches_a_csp_violation(
+    browser: Browser, server: LiveServer, target_site: str
+) -> None:
+    """The guard itself: a resource from another origin is blocked, and check_page says so."""
+    driver = browser.driver
+    driver.get(server.url("/"))
+    driver.execute_script(
+        "const img = document.createElement('img');"
+        f"img.src = '{target_site}/tracker.png'; document.body.append(img);"
+        "const script = document.createElement('script');"
+        "script.textContent = 'window.injected = true'; document.body.append(script);"
+    )
+    wait(browser, lambda d: len(d.execute_script("return window.__cspViolations")) >= 2)
+    assert driver.execute_script("return window.injected") is None
+    with pytest.raises(AssertionError, match="CSP violations"):
+        browser.check_page()
+
+
+def test_the_page_check_catches_a_script_error(browser: Browser, server: LiveServer) -> None:
+    """The guard itself: an uncaught error in the page is a SEVERE console entry."""
+    driver = browser.driver
+    driver.get(server.url("/"))
+    driver.execute_async_script(
+        "const done = arguments[0];"
+        "setTimeout(() => { throw new Error('boom from the page'); });"
+        "setTimeout(done, 100);"
+    )
+    with pytest.raises(AssertionError, match="boom from the page"):
+        browser.check_page()
