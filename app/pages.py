@@ -83,4 +83,7 @@ def detail(request: Request, code: str) -> Response:
     if link is None:
         raise NotFound(f"There is no short link {code!r}.")
     short_url = request.url_for("pages.follow", code=link.code, _external=True)
-    return request.app.render(request, "link.html", link=link, short_url=short_url)
+    response = request.app.render(request, "link.html", link=link, short_url=short_url)
+    # The click count changes: coming Back to this page must not show a cached copy.
+    response.headers["Cache-Control"] = "no-store"
+    return response
