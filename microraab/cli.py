@@ -1,4 +1,4 @@
-"""The command line: ``python -m microraab run|routes APP``.
+"""The command line: ``python -m microraab run|routes APP`` and ``explain APP METHOD PATH``.
 
 ``APP`` is ``module:attribute`` (``app:app``), ``module:factory()`` or just ``module``
 (which must have ``app`` or ``create_app``).
@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from microraab.app import App
+from microraab.explain import explain, format_explanation
 
 
 class CLIError(Exception):
@@ -67,6 +68,12 @@ def command_routes(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_explain(args: argparse.Namespace) -> int:
+    """Print how the router answers METHOD on PATH: rules considered, verdict, url_for."""
+    print(format_explanation(explain(load_app(args.app), args.method, args.path)))
+    return 0
+
+
 def command_run(args: argparse.Namespace) -> int:
     """Serve the app with Werkzeug's development server."""
     from werkzeug.serving import run_simple
@@ -107,6 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
     routes = commands.add_parser("routes", help="list APP's rules, methods and endpoints")
     routes.add_argument("app", help="module:attribute, e.g. app:app")
     routes.set_defaults(func=command_routes)
+    explain = commands.add_parser("explain", help="show how APP's router answers METHOD PATH")
+    explain.add_argument("app", help="module:attribute, e.g. app:app")
+    explain.add_argument("method", help="GET, POST, ...")
+    explain.add_argument("path", help="the URL path, e.g. /api/links/abc (a ?query is kept)")
+    explain.set_defaults(func=command_explain)
     return parser
 
 
