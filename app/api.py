@@ -12,6 +12,7 @@ from typing import Any
 from werkzeug.exceptions import BadRequest, NotFound
 
 from app.links import Link, parse_limit
+from app.openapi import OPENAPI
 from app.web import link_store
 from microraab import JSONResponse, Module, Request, Response
 
@@ -70,3 +71,9 @@ def delete_link(request: Request, code: str) -> Response:
     if not link_store(request).delete(code):
         raise NotFound(f"There is no short link {code!r}.")
     return Response(status=204)
+
+
+@api.route("/openapi.json")
+def openapi(request: Request) -> Response:
+    """The OpenAPI 3 description of this API (see :mod:`app.openapi`)."""
+    return JSONResponse(OPENAPI)

@@ -86,7 +86,7 @@ def test_max_pool_size_comes_from_the_environment() -> None:
 def test_client_has_short_timeouts_and_majority_writes() -> None:
     client = connect(MongoSettings("mongodb://127.0.0.1:1/", "x", True), connect=False)
     options = client.options
-    assert options.server_selection_timeout == 2
+    assert options.server_selection_timeout == 1.5
     assert options.pool_options.connect_timeout == 2
     assert options.pool_options.socket_timeout == 5
     assert options.pool_options.wait_queue_timeout == 2
@@ -170,7 +170,7 @@ def test_an_outage_answers_within_seconds(tmp_path: Path) -> None:
             started = time.monotonic()
             with pytest.raises(ConnectionFailure) as info:
                 operation()
-            # serverSelectionTimeoutMS is 2 s; a retry must not double it.
+            # serverSelectionTimeoutMS is 1.5 s; a retry must not double it.
             assert time.monotonic() - started < 3.0
             assert isinstance(info.value, AutoReconnect)
     finally:

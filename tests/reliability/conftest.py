@@ -1,0 +1,161 @@
+"""Fault tests: a real ``gunicorn app:app`` (gevent workers) on loopback, its processes
+signalled by pid. Every process started here is stopped here, by its pid."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+# The pid of the worker that answered, in each access-log line.
+ACCESS_FORMAT = '%(p)s "%(r)s" %(s)s %(L)s'
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Reply:
+    status: int
+    body: bytes
+    headers: dict[str, str]
+    seconds: float
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def request(port: int, method: str, path: str, body: Any = None, timeout: float = 10.0) -> Reply:
+    """One request on a new connection; OSError (refused, reset, timeout) propagates."""
+    started = time.monotonic()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        headers = {}
+        payload = None
+        if body is not None:
+            payload = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        connection.request(method, path, body=payload, headers=headers)
+        response = connection.getresponse()
+        data = response.read()
+        return Reply(response.status, data, dict(response.getheaders()), time.monotonic() - started)
+    finally:
+        connection.close()
+
+
+@dataclass
+class Gunicorn:
+    """A running ``gunicorn app:app`` master: its port, process and log."""
+
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+    workers: int
+    started: list[int] = field(default_factory=list)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def get(self, path: str, timeout: float = 10.0) -> Reply:
+        return request(self.port, "GET", path, timeout=timeout)
+
+    def post(self, path: str, body: Any, timeout: float = 10.0) -> Reply:
+        return request(self.port, "POST", path, body, timeout=timeout)
+
+    def worker_pids(self) -> set[int]:
+        """The master's live children (``ps --ppid``)."""
+        out = subprocess.run(
+            ["ps", "--ppid", str(self.pid), "-o", "pid=,stat="],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
+        return {int(line.split()[0]) for line in out.splitlines() if "Z" not in line.split()[1]}
+
+    def wait_for_workers(self, count: int, timeout: float = 20.0) -> set[int]:
+        """Wait until ``count`` workers run and each has answered; their pids."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pids = self.worker_pids()
+            if len(pids) == count and all(self.booted(pid) for pid in pids):
+                return pids
+            time.sleep(0.1)
+        raise AssertionError(f"{count} workers did not start:\n{self.log_text()[-3000:]}")
+
+    def booted(self, pid: int) -> bool:
+        return f"Booting worker with pid: {pid}" in self.log_text()
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """SIGTERM the master (by pid), then SIGKILL it if it has not exited."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@pytest.fixture
+def start_gunicorn(tmp_path: Path) -> Iterator[Any]:
+    """``start_gunicorn(mongo_uri, database, workers=2)``: a master, ready to answer."""
+    masters: list[Gunicorn] = []
+
+    def start(mongo_uri: str, database: str, workers: int = 2, *extra: str) -> Gunicorn:
+        port = free_port()
+        log = tmp_path / f"gunicorn-{port}.log"
+        env = {
+            **os.environ,
+            "MONGODB_URI": mongo_uri,
+            "MONGODB_DATABASE": database,
+            "MICRORAAB_SECRET_KEY": "test-key",
+            "WEB_CONCURRENCY": str(workers),
+            "PORT": str(port),
+        }
+        env.pop("MONGODB_HOST", None)
+        command = [
+            sys.executable, "-m", "gunicorn", "app:app", "--no-control-socket",
+            "--bind", f"127.0.0.1:{port}", "--access-logformat", ACCESS_FORMAT, *extra,
+        ]  # fmt: skip
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+            )
+        server = Gunicorn(port, process, log, workers)
+        masters.append(server)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if server.get("/healthz", timeout=2).status == 200:
+                    break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                server.stop()
+                pytest.fail(f"gunicorn did not start:\n{server.log_text()}")
+            time.sleep(0.1)
+        server.started = sorted(server.wait_for_workers(workers))
+        return server
+
+    yield start
+    for server in masters:
+        server.stop()

@@ -1,0 +1,73 @@
+"""MongoDB stops while gunicorn serves: the app degrades to 503 and recovers by itself."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.mongo_server import MongoServer
+
+pytestmark = pytest.mark.slow
+
+# The client's server-selection timeout is 2 s (app/db.py), and pymongo looks at the clock
+# between checks every 0.5 s (MIN_HEARTBEAT_INTERVAL), so an outage answer takes 2.0-2.5 s;
+# 0.5 s more for HTTP and a loaded test machine.
+OUTAGE_ANSWER_SECONDS = 3.0
+DB_PAGES = ["/readyz", "/", "/api/links?limit=5", "/api/links/outage-1", "/outage-1", "/outage-1+"]
+
+
+def test_mongodb_stopped_then_started_again_no_worker_dies(
+    tmp_path: Path, start_gunicorn: Any
+) -> None:
+    data_dir = tmp_path / "mongod"
+    mongod = MongoServer(data_dir).start()
+    try:
+        server = start_gunicorn(mongod.uri, "outage")
+        workers = set(server.started)
+        link = {"url": "https://example.com/o", "code": "outage-1"}
+        assert server.post("/api/links", link).status == 201
+        for path in DB_PAGES:
+            assert server.get(path).status in (200, 302), path
+
+        mongod.stop()
+        timings: dict[str, float] = {}
+        # Twice round, each round's pages at once: the first requests find their pooled
+        # connections dead, the next ones wait for server selection; all must answer 503 in
+        # time, and /healthz must stay fast while they wait (gevent: nothing blocks).
+        with ThreadPoolExecutor(len(DB_PAGES)) as pool:
+            for _ in range(2):
+                replies = pool.map(server.get, DB_PAGES)
+                time.sleep(0.5)
+                healthz = server.get("/healthz")
+                assert healthz.status == 200 and healthz.seconds < 0.5, healthz
+                for path, reply in zip(DB_PAGES, replies, strict=True):
+                    assert reply.status == 503, (path, reply.status, reply.body[:300])
+                    assert reply.seconds < OUTAGE_ANSWER_SECONDS, (path, reply.seconds)
+                    assert reply.headers.get("Retry-After") == "5"
+                    assert b"Traceback" not in reply.body
+                    timings[path] = max(timings.get(path, 0.0), reply.seconds)
+        slowest = {path: round(seconds, 2) for path, seconds in timings.items()}
+        print(f"\noutage: 503 answers, slowest of two per page (s): {slowest}")
+        assert server.worker_pids() == workers
+
+        # The same port and data directory: the link written before the outage is back.
+        mongod = MongoServer(data_dir, mongod.port).start()
+        started = time.monotonic()
+        while server.get("/readyz").status != 200:
+            assert time.monotonic() - started < 15, "the app did not see MongoDB come back"
+            time.sleep(0.2)
+        recovered = time.monotonic() - started
+        print(f"ready again {recovered:.2f} s after mongod answered")
+        assert server.get("/api/links/outage-1").json()["url"] == "https://example.com/o"
+        for path in DB_PAGES:
+            assert server.get(path).status in (200, 302), path
+        assert server.post("/api/links", {"url": "https://example.com/p"}).status == 201
+        assert server.worker_pids() == workers
+        assert "Traceback" not in server.log_text()
+        assert "Worker exiting" not in server.log_text()
+    finally:
+        mongod.stop()
