@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from app.db import MongoProvider, MongoSettings
 from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
+
+from app.db import MongoProvider, MongoSettings
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 FORTUNES_TEMPLATE = "bench/fortunes.html"
