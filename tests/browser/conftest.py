@@ -126,16 +126,17 @@ def _healthy(port: int) -> bool:
         connection.close()
 
 
-@pytest.fixture(scope="session")
-def live_server(
+@contextlib.contextmanager
+def running_app(
     mongo_uri: str,
     mongo_client: MongoClient[dict[str, Any]],
-    tmp_path_factory: pytest.TempPathFactory,
+    log_dir: Path,
+    extra_env: dict[str, str],
 ) -> Iterator[LiveServer]:
-    """The app as it is deployed: gunicorn + gevent workers, production mode, own database."""
+    """``gunicorn app:app`` (gevent) on a free loopback port with its own database."""
     port = free_port()
     database = f"test_browser_{secrets.token_hex(6)}"
-    log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+    log = log_dir / "gunicorn.log"
     env = {
         **os.environ,
         "MONGODB_URI": mongo_uri,
@@ -146,6 +147,7 @@ def live_server(
     }
     for name in ("MONGODB_HOST", "MONGODB_PORT", "MICRORAAB_ENV", "MICRORAAB_CONFIG_FILE"):
         env.pop(name, None)
+    env.update(extra_env)
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "app:app", "--no-control-socket"],
@@ -161,14 +163,39 @@ def live_server(
             process.wait()
             pytest.fail(f"gunicorn did not start:\n{log.read_text()}")
         time.sleep(0.1)
-    yield LiveServer(f"http://127.0.0.1:{port}", process, log, mongo_client[database])
-    process.send_signal(signal.SIGTERM)
     try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    mongo_client.drop_database(database)
+        yield LiveServer(f"http://127.0.0.1:{port}", process, log, mongo_client[database])
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        mongo_client.drop_database(database)
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    mongo_uri: str,
+    mongo_client: MongoClient[dict[str, Any]],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[LiveServer]:
+    """The app as it is deployed: gunicorn + gevent workers, production mode, own database."""
+    with running_app(mongo_uri, mongo_client, tmp_path_factory.mktemp("gunicorn"), {}) as live:
+        yield live
+
+
+@pytest.fixture(scope="session")
+def dev_server(
+    mongo_uri: str,
+    mongo_client: MongoClient[dict[str, Any]],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[LiveServer]:
+    """The app in development mode (request X-ray on), one worker: traces are per process."""
+    extra = {"MICRORAAB_ENV": "development", "WEB_CONCURRENCY": "1"}
+    with running_app(mongo_uri, mongo_client, tmp_path_factory.mktemp("dev"), extra) as live:
+        yield live
 
 
 @pytest.fixture

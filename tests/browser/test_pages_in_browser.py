@@ -296,3 +296,27 @@ def test_the_page_check_catches_a_script_error(browser: Browser, server: LiveSer
     )
     with pytest.raises(AssertionError, match="boom from the page"):
         browser.check_page()
+
+
+def test_the_xray_of_a_request_in_development_mode(
+    browser: Browser, dev_server: LiveServer
+) -> None:
+    status, _ = dev_server.post_json(
+        "/api/links", {"url": "https://www.mongodb.com/docs/", "code": "traced"}
+    )
+    assert status == 201
+    driver = browser.driver
+    driver.get(dev_server.url("/traced+"))
+    browser.check_page()
+    driver.get(dev_server.url("/_xray/"))
+    browser.check_page()
+    rows = driver.find_elements(By.CSS_SELECTOR, "table a")
+    assert rows, "the X-ray list shows the requests just made"
+    driver.get(rows[0].get_attribute("href"))
+    browser.check_page()
+    page = text(browser, "body")
+    assert "GET /traced+" in page
+    assert "/<code:code>+ -> pages.detail {'code': 'traced'}" in page
+    assert "mongodb" in page and 'links {"code": "?"}' in page
+    assert "link.html" in page
+    browser.screenshot("xray")
