@@ -185,6 +185,18 @@ def ping(uri: str, timeout_ms: int = 500) -> bool:
 # -- the server -------------------------------------------------------------------------------
 
 
+def stop_process(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
+    """End a child we started: SIGTERM to its pid, SIGKILL after ``grace`` s; then reap it."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 class MongoServer:
     """A ``mongod`` child process on 127.0.0.1 with its data in ``data_dir``.
 
@@ -298,14 +310,8 @@ class MongoServer:
         """Stop the server we started (SIGTERM to its pid, SIGKILL after ``grace`` s) and
         wait for it; does nothing if it is not running."""
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process is not None:
+            stop_process(process, grace)
 
     def __enter__(self) -> MongoServer:
         return self.start()

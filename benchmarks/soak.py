@@ -18,8 +18,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,13 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.mongo_server import MongoServer  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from app.mongo_server import MongoServer, free_port, stop_process  # noqa: E402
 
 
 def call(port: int, method: str, path: str, body: Any = None) -> tuple[int, bytes]:
@@ -131,19 +123,9 @@ def start_gunicorn(port: int, env: dict[str, str], log: Path) -> subprocess.Pope
         except OSError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
-            stop(process)
+            stop_process(process, 15)
             raise SystemExit(f"gunicorn did not start:\n{log.read_text()[-3000:]}")
         time.sleep(0.2)
-
-
-def stop(process: subprocess.Popen[bytes], grace: float = 15) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def soak(args: argparse.Namespace, mongo_uri: str, workdir: Path) -> dict[str, Any]:
@@ -181,7 +163,7 @@ def soak(args: argparse.Namespace, mongo_uri: str, workdir: Path) -> dict[str, A
         workers_end = worker_pids(process.pid)
         ready = call(port, "GET", "/readyz")[0]
     finally:
-        stop(process)
+        stop_process(process, 15)
         client.drop_database(database)
         client.close()
     log_text = log.read_text(errors="replace")

@@ -29,7 +29,6 @@ import platform
 import re
 import resource
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,7 +44,7 @@ from typing import Any
 from pymongo import MongoClient
 
 from app import worlds
-from app.mongo_server import MongoServer
+from app.mongo_server import MongoServer, free_port
 from benchmarks.checks import check_target
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -211,13 +210,6 @@ def measure(server: Server, mongod_pid: int, path: str, args: argparse.Namespace
 
 
 # -- processes ----------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

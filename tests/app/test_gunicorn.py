@@ -6,7 +6,6 @@ import http.client
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,13 +17,9 @@ from typing import Any
 import pytest
 from pymongo.database import Database
 
+from app.mongo_server import free_port, stop_process
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -81,12 +76,7 @@ def gunicorn_server(mongo_uri: str, mongo_db: Database[Any], tmp_path: Path) -> 
             pytest.fail(f"gunicorn did not start:\n{log.read_text()}")
         time.sleep(0.2)
     yield server
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    stop_process(process, 15)
 
 
 def test_gunicorn_serves_the_app_with_gevent_workers(gunicorn_server: Server) -> None:

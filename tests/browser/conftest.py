@@ -19,8 +19,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -33,6 +31,8 @@ from typing import Any
 import pytest
 from pymongo import MongoClient
 from pymongo.database import Database
+
+from app.mongo_server import free_port, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "img"
@@ -80,12 +80,6 @@ def _find(candidates: tuple[str, ...]) -> str | None:
         if found:
             return found
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # --- the app under test --------------------------------------------------------------------
@@ -166,12 +160,7 @@ def running_app(
     try:
         yield LiveServer(f"http://127.0.0.1:{port}", process, log, mongo_client[database])
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, 15)
         mongo_client.drop_database(database)
 
 

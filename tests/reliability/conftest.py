@@ -6,8 +6,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,15 +16,11 @@ from typing import Any
 
 import pytest
 
+from app.mongo_server import free_port, stop_process
+
 ROOT = Path(__file__).resolve().parents[2]
 # The pid of the worker that answered, in each access-log line.
 ACCESS_FORMAT = '%(p)s "%(r)s" %(s)s %(L)s'
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -106,13 +100,7 @@ class Gunicorn:
 
     def stop(self, timeout: float = 15.0) -> None:
         """SIGTERM the master (by pid), then SIGKILL it if it has not exited."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, timeout)
 
 
 @pytest.fixture
