@@ -81,9 +81,7 @@ class Router:
         cached = self._static_matches.get(key)
         if cached is not None:
             return cached[0], dict(cached[1])
-        adapter = self._match_adapter
-        if adapter is None:
-            adapter = self._match_adapter = self.url_map.bind("localhost")
+        adapter = self._prebound()
         try:
             # PERF: matching on a pre-bound adapter skips bind_to_environ (~6 µs a request);
             # the host only matters when Werkzeug answers with a redirect, handled below.
@@ -96,6 +94,13 @@ class Router:
             self._static_matches[key] = (route, dict(values))  # type: ignore[assignment]
         return route, values  # type: ignore[return-value]
 
+    def _prebound(self) -> MapAdapter:
+        # Bound once to a placeholder host, rebound after rules change: matching a path
+        # needs no host unless rules use hosts or subdomains (then _match_bound is used).
+        if self._match_adapter is None:
+            self._match_adapter = self.url_map.bind("localhost")
+        return self._match_adapter
+
     def _match_bound(self, request: Request) -> tuple[Route, dict[str, Any]]:
         # Bound to the real host, scheme, script root and query string, so a redirect
         # (308 for a missing trailing slash) names the URL the client should use.
@@ -105,14 +110,14 @@ class Router:
     def route_for(self, path: str, method: str) -> Route | None:
         """The route that ``method`` on ``path`` would reach, if any (for error pages)."""
         try:
-            rule, _ = self.url_map.bind("localhost").match(path, method, return_rule=True)
+            rule, _ = self._prebound().match(path, method, return_rule=True)
         except HTTPException:
             return None
         return rule  # type: ignore[return-value]
 
     def allowed_methods(self, path: str) -> list[str]:
         """The methods some route accepts for ``path`` (for OPTIONS and ``Allow``)."""
-        return sorted(self.url_map.bind("localhost").allowed_methods(path))
+        return sorted(self._prebound().allowed_methods(path))
 
     def bind_to_request(self, request: Request, server_name: str | None) -> MapAdapter:
         """An adapter bound to the request's environ: for building URLs and redirects."""

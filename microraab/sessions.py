@@ -13,6 +13,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from werkzeug.datastructures import CallbackDict
 
 from microraab.config import PRODUCTION
 
@@ -29,45 +30,21 @@ MAX_COOKIE_SIZE = 4093
 _FLASHES = "_flashes"
 
 
-class Session(dict[str, Any]):
+class Session(CallbackDict[str, Any]):
     """A dict that records whether it was changed (``modified``) and was empty at load (``new``).
 
-    Changing a nested value in place (``session["cart"].append(x)``) is not seen:
-    set ``session.modified = True`` after such a change.
+    Werkzeug's CallbackDict reports every change; a ``pop`` or ``setdefault`` that changes
+    nothing is not one. Changing a nested value in place (``session["cart"].append(x)``) is
+    not seen: set ``session.modified = True`` after such a change.
     """
 
     def __init__(self, data: dict[str, Any] | None = None, *, new: bool = False) -> None:
-        super().__init__(data or {})
+        def on_update(session: CallbackDict[str, Any]) -> None:
+            self.modified = True
+
+        super().__init__(data, on_update)
         self.new = new
         self.modified = False
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.modified = True
-        super().__setitem__(key, value)
-
-    def __delitem__(self, key: str) -> None:
-        self.modified = True
-        super().__delitem__(key)
-
-    def clear(self) -> None:
-        self.modified = True
-        super().clear()
-
-    def pop(self, key: str, *default: Any) -> Any:
-        self.modified = True
-        return super().pop(key, *default)
-
-    def popitem(self) -> tuple[str, Any]:
-        self.modified = True
-        return super().popitem()
-
-    def setdefault(self, key: str, default: Any = None) -> Any:
-        self.modified = True
-        return super().setdefault(key, default)
-
-    def update(self, *args: Any, **kwargs: Any) -> None:
-        self.modified = True
-        super().update(*args, **kwargs)
 
 
 class SessionInterface:
