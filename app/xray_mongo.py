@@ -60,6 +60,4 @@ class XRayCommandListener(monitoring.CommandListener):
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
         detail = self._details.pop(event.request_id, "")
-        record_event(
-            "mongodb", event.command_name, f"{detail} FAILED", event.duration_micros / 1e6
-        )
+        record_event("mongodb", event.command_name, f"{detail} FAILED", event.duration_micros / 1e6)

@@ -65,10 +65,10 @@ def raw_app() -> WSGIApp:
     return app
 
 
-def microraab_app() -> WSGIApp:
+def microraab_app(**config: Any) -> WSGIApp:
     from microraab import App, JSONResponse, Response
 
-    app = App("bench", config={"SECRET_KEY": "bench", "SERVE_STATIC": False})
+    app = App("bench", config={"SECRET_KEY": "bench", "SERVE_STATIC": False, **config})
 
     @app.route("/plaintext")
     def plaintext(request: Any) -> Response:
@@ -172,7 +172,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--number", type=int, default=20000)
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument(
+        "--xray",
+        action="store_true",
+        help="also time microraab in development mode, with and without the request X-ray",
+    )
     args = parser.parse_args(argv)
+    if args.xray:
+        APPS["microraab-dev"] = lambda: microraab_app(ENV="development")
+        APPS["microraab-xray"] = lambda: microraab_app(ENV="development", XRAY=True)
     apps = {name: factory() for name, factory in APPS.items()}
     for name, app in apps.items():
         check(name, app)
@@ -186,12 +194,12 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({f"{n} {p}": v for (n, p), v in medians.items()}, indent=2))
         return 0
     print(f"median µs per request, {args.rounds} rounds x {args.number} requests")
-    print(f"{'app':<11}{'route':<12}{'µs':>8}{'x raw':>8}{'x flask':>9}{'x werkzeug':>12}")
+    print(f"{'app':<15}{'route':<12}{'µs':>8}{'x raw':>8}{'x flask':>9}{'x werkzeug':>12}")
     for path in ("/plaintext", "/json"):
         for name in apps:
             us = medians[(name, path)]
             print(
-                f"{name:<11}{path:<12}{us:8.2f}{us / medians[('raw', path)]:8.2f}"
+                f"{name:<15}{path:<12}{us:8.2f}{us / medians[('raw', path)]:8.2f}"
                 f"{us / medians[('flask', path)]:9.3f}{us / medians[('werkzeug', path)]:12.3f}"
             )
     return 0

@@ -101,8 +101,12 @@ def test_cookie_values_are_hidden_in_traces(xray_app: App) -> None:
     assert headers["Set-Cookie"] == "session=(hidden)"
 
 
-def test_record_event_outside_a_traced_request_does_nothing() -> None:
-    record_event("mongodb", "find", "x", 0.001)  # no error, nowhere to record
+def test_record_event_outside_a_traced_request_records_nothing(xray_app: App) -> None:
+    record_event("mongodb", "outside", "x", 0.001)  # between requests: no trace to join
+    response = xray_app.test_client().get("/dir/")
+    assert xray_app.xray is not None
+    trace = xray_app.xray.traces[response.headers["X-Request-ID"]]
+    assert [e.name for e in trace.events if e.kind == "mongodb"] == []
 
 
 def test_xray_is_absent_in_production(
