@@ -47,6 +47,14 @@ graceful_timeout = 8
 timeout = 30
 keepalive = 5
 
+# What gunicorn's parser accepts before the app sees a byte: gunicorn's own defaults,
+# spelled out so a reader knows they are there. A longer request line is 414, more or
+# larger header fields 431 (tests/app/test_gunicorn.py). The longest line the app needs
+# is far shorter: a 2,048-character target URL travels in a body, never in the path.
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
+
 # Logs to stdout/stderr, which the platform collects.
 accesslog = "-"
 errorlog = "-"

@@ -6,16 +6,23 @@ the Response adds a JSON constructor and defaults to HTML.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from markupsafe import escape
 from werkzeug.datastructures import Headers
-from werkzeug.exceptions import BadRequest, HTTPException, UnsupportedMediaType
+from werkzeug.exceptions import (
+    BadRequest,
+    HTTPException,
+    RequestEntityTooLarge,
+    UnsupportedMediaType,
+)
 from werkzeug.routing import MapAdapter
 from werkzeug.wrappers import Request as _Request
 from werkzeug.wrappers import Response as _Response
+from werkzeug.wsgi import LimitedStream, get_input_stream
 
 from microraab import json
 
@@ -70,6 +77,22 @@ class Request(_Request):
     def max_form_parts(self) -> int | None:  # type: ignore[override]
         return self.app.config["MAX_FORM_PARTS"]  # type: ignore[no-any-return]
 
+    @cached_property
+    def stream(self) -> IO[bytes]:
+        """Werkzeug's guarded input stream, with two fixes: a body over ``max_content_length``
+        is 413 however it is framed, and a body the server cannot read is 400."""
+        limit = self.max_content_length
+        if limit is None or "wsgi.input_terminated" not in self.environ:
+            guarded = get_input_stream(self.environ, max_content_length=limit)
+            return cast(IO[bytes], _BodyStream(guarded))
+        if (self.content_length or 0) > limit:
+            raise RequestEntityTooLarge()
+        # Werkzeug stops a server-terminated (chunked) body at the limit and returns what
+        # it read, so a longer one would arrive cut short: bad JSON (400) or a form missing
+        # its tail. One byte past the limit tells "exactly at" from "over".
+        body = LimitedStream(self.environ["wsgi.input"], limit + 1, is_max=True)
+        return cast(IO[bytes], _BodyStream(cast(IO[bytes], body), limit))
+
     @property
     def endpoint(self) -> str | None:
         """The matched route's endpoint, or None when routing failed."""
@@ -122,6 +145,50 @@ class Request(_Request):
                 f" (got {self.mimetype or 'no content type'!r})."
             )
         raise BadRequest(f"The request body is not valid JSON: {e}")
+
+
+class _BodyStream(io.RawIOBase):
+    """A request body whose read errors are the client's: 400, not 500.
+
+    Werkzeug turns the OSError or ValueError of a broken connection into a 400 already;
+    a server may raise its own exception for a body it cannot parse (gunicorn raises
+    ``InvalidChunkSize`` from ``wsgi.input.read`` for bad chunked encoding), which would
+    otherwise reach the view as an unexplained 500.
+    """
+
+    def __init__(self, stream: IO[bytes], limit: int | None = None) -> None:
+        super().__init__()
+        self._stream = stream
+        self._limit = limit
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        """Up to ``size`` bytes (all that is left when -1), as the wrapped stream reads them;
+        RequestEntityTooLarge once more than ``limit`` bytes have been read."""
+        try:
+            data = self._stream.read(-1 if size is None else size)
+        except HTTPException:
+            raise  # 413, or Werkzeug's own 400 for a disconnect
+        except Exception as e:
+            raise BadRequest(
+                f"The request body could not be read ({type(e).__name__}: {e})."
+            ) from e
+        if self._limit is not None:
+            self._position += len(data)
+            if self._position > self._limit:
+                raise RequestEntityTooLarge()
+        return data
+
+    def readall(self) -> bytes:
+        return self.read(-1)
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
 
 
 class Response(_Response):

@@ -6,6 +6,7 @@ import http.client
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -42,14 +43,13 @@ class Server:
         return response
 
 
-@pytest.fixture
-def gunicorn_server(mongo_uri: str, mongo_db: Database[Any], tmp_path: Path) -> Iterator[Server]:
+def serve(mongo_uri: str, database: str, log: Path) -> Server:
+    """``gunicorn app:app`` (gunicorn.conf.py: gevent workers) on a free loopback port."""
     port = free_port()
-    log = tmp_path / "gunicorn.log"
     env = {
         **os.environ,
         "MONGODB_URI": mongo_uri,
-        "MONGODB_DATABASE": mongo_db.name,
+        "MONGODB_DATABASE": database,
         "MICRORAAB_SECRET_KEY": "test-key",
         "WEB_CONCURRENCY": "2",
         "PORT": str(port),
@@ -68,15 +68,20 @@ def gunicorn_server(mongo_uri: str, mongo_db: Database[Any], tmp_path: Path) -> 
     while True:
         try:
             if server.request("GET", "/healthz").status == 200:
-                break
+                return server
         except OSError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             pytest.fail(f"gunicorn did not start:\n{log.read_text()}")
         time.sleep(0.2)
+
+
+@pytest.fixture
+def gunicorn_server(mongo_uri: str, mongo_db: Database[Any], tmp_path: Path) -> Iterator[Server]:
+    server = serve(mongo_uri, mongo_db.name, tmp_path / "gunicorn.log")
     yield server
-    stop_process(process, 15)
+    stop_process(server.process, 15)
 
 
 def test_gunicorn_serves_the_app_with_gevent_workers(gunicorn_server: Server) -> None:
@@ -110,3 +115,117 @@ def test_gunicorn_log_shows_gevent_and_no_late_monkey_patching(gunicorn_server: 
     assert "Using worker: gevent" in log
     assert "monkey-patch" not in log.lower().replace("monkey_patch", "")
     assert "Traceback" not in log
+
+
+# Bad input at the HTTP layer: gunicorn's parser refuses most of it before the app runs
+# (gunicorn.conf.py's limit_request_* settings, HTTP/1.1's framing rules); a bad or
+# oversized chunked body is found while the app reads it (microraab.wrappers: 400, 413).
+# Each row is a POST that would create a link if it got through, so "nothing stored" is a
+# real check. Row: raw request, status, a fragment of the message.
+LINK = b'{"url": "https://example.com/smuggled"}'
+
+
+def post(target: bytes = b"/api/links", headers: bytes = b"", body: bytes = LINK) -> bytes:
+    head = b"POST " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    head += b"Content-Type: application/json\r\n" + headers
+    if b"Content-Length" not in headers and b"Transfer-Encoding" not in headers:
+        head += b"Content-Length: %d\r\n" % len(body)
+    return head + b"\r\n" + body
+
+
+MANY_FIELDS = b"".join(b"X-Field-%d: x\r\n" % n for n in range(101))
+CHUNKED = b"Transfer-Encoding: chunked\r\n"
+
+
+def chunks(body: bytes, size: int = 65536) -> bytes:
+    """``body`` in HTTP/1.1 chunked framing."""
+    parts = [body[i : i + size] for i in range(0, len(body), size)]
+    return b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in parts) + b"0\r\n\r\n"
+
+
+# Over MAX_CONTENT_LENGTH (1 MiB), framed by chunks so no Content-Length gives it away.
+OVERSIZED = b'{"url": "https://example.com/' + b"x" * (1024 * 1024) + b'"}'
+
+GUNICORN_LIMITS = [
+    pytest.param(post(b"/api/links?" + b"q" * 4100), 414, "Request Line is too large", id="line"),
+    pytest.param(post(headers=MANY_FIELDS), 431, "limit request headers fields", id="fields"),
+    pytest.param(
+        post(headers=b"X-Big: " + b"b" * 8200 + b"\r\n"),
+        431,
+        "limit request headers fields size",
+        id="field-size",
+    ),
+    pytest.param(b"GARBAGE\r\n\r\n", 400, "Invalid HTTP request line", id="request-line"),
+    pytest.param(
+        post().replace(b"HTTP/1.1", b"HTTP/9.9", 1), 400, "Invalid HTTP Version", id="version"
+    ),
+    pytest.param(
+        post(headers=b"Bad Name: x\r\n"), 400, "Invalid HTTP header name", id="header-name"
+    ),
+    pytest.param(
+        post(headers=b"Content-Length: 39\r\n" + CHUNKED, body=b"27\r\n" + LINK + b"\r\n0\r\n\r\n"),
+        400,
+        "CONTENT-LENGTH",
+        id="length-and-chunked",
+    ),
+    pytest.param(
+        post(headers=b"Content-Length: -39\r\n"), 400, "CONTENT-LENGTH", id="negative-length"
+    ),
+    pytest.param(
+        post(headers=CHUNKED, body=b"zz\r\n" + LINK + b"\r\n0\r\n\r\n"),
+        400,
+        "Invalid chunk size",
+        id="chunk-size",
+    ),
+    pytest.param(
+        post(headers=CHUNKED, body=chunks(OVERSIZED)), 413, "exceeds the capacity limit", id="over"
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def limits_server(
+    mongo_uri: str, mongo_client: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Server, Database[Any]]]:
+    """One gunicorn for the whole table: each row is refused before the app runs."""
+    database = mongo_client[f"test_limits_{os.getpid()}"]
+    server = serve(mongo_uri, database.name, tmp_path_factory.mktemp("limits") / "gunicorn.log")
+    yield server, database
+    stop_process(server.process, 15)
+    mongo_client.drop_database(database.name)
+
+
+def send_raw(port: int, request: bytes) -> tuple[int, bytes]:
+    """Send ``request`` as is; the status and body of the answer (gunicorn then closes)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    status_line, _, rest = answer.partition(b"\r\n")
+    return int(status_line.split()[1]), rest.partition(b"\r\n\r\n")[2]
+
+
+@pytest.mark.parametrize(("raw", "status", "message"), GUNICORN_LIMITS)
+def test_gunicorn_refuses_malformed_and_oversized_requests(
+    limits_server: tuple[Server, Database[Any]], raw: bytes, status: int, message: str
+) -> None:
+    server, database = limits_server
+    answer_status, body = send_raw(server.port, raw)
+    assert (answer_status, message) == (status, message)
+    assert message.encode() in body, body
+    assert b"Traceback" not in body
+    assert database["links"].count_documents({}) == 0
+    # The worker that refused it serves the next request as usual.
+    assert server.request("GET", "/healthz").status == 200
+
+
+def test_the_limits_table_rows_pass_when_well_formed(
+    limits_server: tuple[Server, Database[Any]],
+) -> None:
+    """The control: the same POST, well formed and within the limits, stores the link."""
+    server, database = limits_server
+    status, _ = send_raw(server.port, post(headers=b"Connection: close\r\n"))
+    assert status == 201
+    assert database["links"].count_documents({"url": "https://example.com/smuggled"}) == 1
+    database["links"].delete_many({})

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.test import EnvironBuilder
 
 from microraab import App, JSONResponse, Request, Response, redirect
@@ -81,6 +82,56 @@ def test_declared_length_over_max_content_length_is_413_before_reading(echo: App
     assert b'"status":413' in body
 
 
+class UnparsableBody:
+    """A server's ``wsgi.input`` that fails the way gunicorn's does on bad chunked encoding."""
+
+    def read(self, size: int = -1) -> bytes:
+        raise RuntimeError("Invalid chunk size: 'zz'")
+
+
+def test_a_body_the_server_cannot_read_is_400_not_500(echo: App) -> None:
+    environ = EnvironBuilder(
+        path="/json", method="POST", data=b"[]", content_type="application/json"
+    ).get_environ()
+    environ["wsgi.input"] = UnparsableBody()
+    statuses: list[str] = []
+    body = b"".join(echo(environ, lambda status, headers: statuses.append(status)))
+    assert statuses == ["400 BAD REQUEST"]
+    assert b"could not be read (RuntimeError: Invalid chunk size" in body
+
+
+def test_the_body_stream_reads_like_a_file(echo: App) -> None:
+    environ = EnvironBuilder(method="POST", data=b"abcdefgh").get_environ()
+    stream = Request(environ, echo).stream
+    buffer = bytearray(3)
+    assert stream.readinto(buffer) == 3 and buffer == b"abc"  # type: ignore[attr-defined]
+    assert stream.read(None) == b"defgh"
+    assert stream.readall() == b""  # type: ignore[attr-defined]
+    assert stream.readable()
+
+
+def chunked(body: bytes) -> dict[str, Any]:
+    """The environ of a POST whose body the server frames (chunked: no Content-Length)."""
+    environ = EnvironBuilder(method="POST", data=body).get_environ()
+    del environ["CONTENT_LENGTH"]
+    environ["wsgi.input_terminated"] = True
+    return environ
+
+
+def test_a_chunked_body_over_max_content_length_is_413_not_cut_short(echo: App) -> None:
+    # echo's MAX_CONTENT_LENGTH is 150,000; Werkzeug alone would return the first 150,000.
+    with pytest.raises(RequestEntityTooLarge):
+        Request(chunked(b"x" * 150_001), echo).get_data()
+    assert Request(chunked(b"x" * 150_000), echo).get_data() == b"x" * 150_000
+
+
+def test_a_declared_length_over_the_limit_is_413_for_a_terminated_stream_too(echo: App) -> None:
+    environ = chunked(b"[]")
+    environ["CONTENT_LENGTH"] = "150001"
+    with pytest.raises(RequestEntityTooLarge):
+        Request(environ, echo).get_data()
+
+
 def test_form_over_max_content_length_is_413(echo: App) -> None:
     response = echo.test_client().post("/form", data={"a": "x" * 200_000})
     assert response.status_code == 413
@@ -145,3 +196,10 @@ def test_redirect_escapes_the_location_in_its_body() -> None:
 def test_request_knows_endpoint_and_module(app: App) -> None:
     app.add_url_rule("/", "index", lambda request: f"{request.endpoint} {request.module}")
     assert app.test_client().get("/").data == b"index None"
+
+
+def test_a_body_shorter_than_its_content_length_is_werkzeug_s_400(echo: App) -> None:
+    environ = EnvironBuilder(method="POST", data=b"[]").get_environ()
+    environ["CONTENT_LENGTH"] = "10"  # the client hung up after two bytes
+    with pytest.raises(ClientDisconnected):
+        Request(environ, echo).get_data()
