@@ -20,6 +20,7 @@ from werkzeug.exceptions import (
     UnsupportedMediaType,
 )
 from werkzeug.routing import MapAdapter
+from werkzeug.utils import get_content_type
 from werkzeug.wrappers import Request as _Request
 from werkzeug.wrappers import Response as _Response
 from werkzeug.wsgi import LimitedStream, get_input_stream
@@ -206,11 +207,31 @@ class Response(_Response):
         content_type: str | None = None,
         direct_passthrough: bool = False,
     ) -> None:
-        if content_type is None and mimetype is None and not headers:
-            # PERF: saves ~1.5 µs: without a type, Werkzeug looks for a Content-Type in the
-            # (empty) headers, and Headers answers "not there" by raising KeyError.
-            content_type = self.default_content_type
-        super().__init__(response, status, headers, mimetype, content_type, direct_passthrough)
+        if headers or not isinstance(response, (bytes, str)) or direct_passthrough:
+            if content_type is None and mimetype is None and not headers:
+                # PERF: saves ~1.5 µs: without a type, Werkzeug looks for a Content-Type in
+                # the (empty) headers, and Headers answers "not there" by raising KeyError.
+                content_type = self.default_content_type
+            super().__init__(response, status, headers, mimetype, content_type, direct_passthrough)
+            return
+        # PERF: a buffered body and no headers, what nearly every view returns, set up
+        # here rather than by Werkzeug's general path (~1.5 µs less: two headers added,
+        # not set, as there is nothing to replace yet). It sets exactly the attributes
+        # Werkzeug's __init__ sets; tests/microraab/test_wrappers.py compares the two.
+        if content_type is None:
+            if mimetype is None:
+                content_type = self.default_content_type
+            else:
+                content_type = get_content_type(mimetype, "utf-8")
+        data = response.encode() if isinstance(response, str) else response
+        self.headers = headers = Headers()
+        headers.add("Content-Type", content_type)
+        if self.automatically_set_content_length:
+            headers.add("Content-Length", str(len(data)))
+        self.status = self.default_status if status is None else status
+        self.direct_passthrough = False
+        self._on_close = []
+        self.response = [data]
 
 
 class JSONResponse(Response):

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from microraab import App, JSONResponse, Request, Response, redirect
 
@@ -203,3 +204,24 @@ def test_a_body_shorter_than_its_content_length_is_werkzeug_s_400(echo: App) -> 
     environ["CONTENT_LENGTH"] = "10"  # the client hung up after two bytes
     with pytest.raises(ClientDisconnected):
         Request(environ, echo).get_data()
+
+
+@pytest.mark.parametrize(
+    ("cls", "body", "status", "mimetype", "content_type"),
+    [
+        (Response, b"Hello", None, None, None),
+        (Response, "h\u00e9llo", 201, None, None),
+        (Response, b"x", "202 ACCEPTED", "text/plain", None),
+        (Response, "", 404, None, "text/csv; charset=latin-1"),
+    ],
+)
+def test_the_fast_constructor_makes_what_werkzeug_s_makes(
+    cls: type[Response], body: Any, status: Any, mimetype: Any, content_type: Any
+) -> None:
+    fast = cls(body, status, mimetype=mimetype, content_type=content_type)
+    general = cls.__new__(cls)
+    WerkzeugResponse.__init__(general, body, status, None, mimetype, content_type)
+    fast_state, general_state = vars(fast), vars(general)
+    assert fast_state.pop("headers").to_wsgi_list() == general_state.pop("headers").to_wsgi_list()
+    assert fast_state == general_state
+    assert fast.get_data() == general.get_data()
