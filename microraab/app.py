@@ -324,7 +324,12 @@ class App(Scaffold):
         elif isinstance(rv, WerkzeugResponse):
             response = rv
         elif isinstance(rv, HTTPException):
-            response = rv.get_response(request.environ)
+            # Returned is answered as raised: by its handler, else microraab's error page. A
+            # handler that returns the very error it was given gets the page (no loop).
+            handled = self.handle_http_exception(request, rv)
+            if handled is rv:
+                handled = error_response(request, rv)
+            response = self.make_response(request, handled)
         elif isinstance(rv, Iterator):
             response = self.response_class(rv)
         else:

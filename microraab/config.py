@@ -74,6 +74,12 @@ class ConfigError(RuntimeError):
     """The configuration cannot run: raised at start-up, with what to do about it."""
 
 
+# Settings that are always text: their environment values are taken as written, so a
+# MICRORAAB_SECRET_KEY of digits stays a string. (Settings whose default is a string are
+# text too.)
+TEXT_SETTINGS = frozenset({"SECRET_KEY", "SERVER_NAME", "SESSION_COOKIE_DOMAIN", "ERROR_TEMPLATE"})
+
+
 def parse_env_value(raw: str) -> Any:
     """Read ``true``, ``42`` or ``["a"]`` as JSON, anything else as the plain string."""
     try:
@@ -102,7 +108,9 @@ def load_config(
         config.update(read_toml(Path(config_file)))
     for name, raw in environ.items():
         if name.startswith(prefix) and name != prefix + "CONFIG_FILE":
-            config[name[len(prefix) :]] = parse_env_value(raw)
+            key = name[len(prefix) :]
+            text = key in TEXT_SETTINGS or isinstance(DEFAULTS.get(key), str)
+            config[key] = raw if text else parse_env_value(raw)
     config.update(overrides)
     if config["ENV"] not in (DEVELOPMENT, PRODUCTION):
         raise ConfigError(

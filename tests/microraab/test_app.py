@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from werkzeug.exceptions import BadRequest, InternalServerError, NotFound
+from werkzeug.exceptions import BadRequest, Forbidden, InternalServerError, NotFound
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.test import Client, EnvironBuilder
@@ -346,6 +346,28 @@ def test_abort_raises_http_exception_rendered_as_error_page(app: App) -> None:
     response = app.test_client().get("/")
     assert response.status_code == 403
     assert b"not for you" in response.data
+
+
+def test_a_returned_http_error_is_answered_like_a_raised_one(app: App) -> None:
+    @app.route("/json", api=True)
+    def returned(request: Request) -> Any:
+        return NotFound("no such thing")
+
+    @app.errorhandler(403)
+    def forbidden(request: Request, error: Exception) -> Any:
+        return "custom 403", 403
+
+    app.add_url_rule("/forbidden", "forbidden", lambda request: Forbidden())
+    client = app.test_client()
+    assert client.get("/json").json == {"error": {"status": 404, "message": "no such thing"}}
+    assert client.get("/forbidden").data == b"custom 403"
+
+
+def test_a_handler_returning_its_own_error_gets_the_default_page(app: App) -> None:
+    app.register_error_handler(404, lambda request, error: error)
+    response = app.test_client().get("/missing")
+    assert response.status_code == 404
+    assert b"404" in response.data
 
 
 def test_error_template_renders_error_pages(make_app: Callable[..., App]) -> None:

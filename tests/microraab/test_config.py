@@ -40,6 +40,20 @@ def test_environment_overrides_the_toml_file(toml_file: Path) -> None:
     assert config["LOG_LEVEL"] == "DEBUG"
 
 
+@pytest.mark.parametrize(
+    ("name", "raw"),
+    [
+        ("SECRET_KEY", "12345"),  # digits: JSON would make it an int
+        ("SECRET_KEY", '"quoted"'),  # quotes are part of the key
+        ("SERVER_NAME", "null"),
+        ("SESSION_COOKIE_NAME", "true"),  # a string default: text
+        ("REQUEST_ID_HEADER", ""),  # empty turns the header off
+    ],
+)
+def test_text_settings_are_taken_from_the_environment_as_written(name: str, raw: str) -> None:
+    assert load_config(environ={f"MICRORAAB_{name}": raw})[name] == raw
+
+
 def test_code_overrides_the_environment_and_the_file(toml_file: Path) -> None:
     environ = {
         "MICRORAAB_CONFIG_FILE": str(toml_file),
