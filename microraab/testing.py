@@ -45,12 +45,11 @@ class TestClient(Client):
         yield session
         response = app.response_class()
         app.session_interface.save_session(request, response)
-        for header in response.headers.getlist("Set-Cookie"):
-            value = header.split(";", 1)[0].split("=", 1)[1]
-            if "Expires=Thu, 01 Jan 1970" in header or value == "":
-                self.delete_cookie(name)
-            else:
-                self.set_cookie(name, value)
+        # Werkzeug's own Set-Cookie handling (Flask's session_transaction uses it too), so
+        # a deleted or expired cookie is dropped exactly as after a real response.
+        self._update_cookies_from_response(
+            request.host.partition(":")[0], request.path, response.headers.getlist("Set-Cookie")
+        )
 
     def csrf_token(self) -> str:
         """This client's CSRF token (created in its session if needed), for form posts."""
