@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pymongo.errors import ConnectionFailure, PyMongoError
+from pymongo.errors import ConnectionFailure, PyMongoError, WriteConcernError
 from werkzeug.exceptions import (
     BadRequest,
     Conflict,
@@ -38,8 +38,11 @@ def register_error_handlers(app: App) -> None:
         return app.handle_http_exception(request, Conflict(str(error)))
 
     @app.errorhandler(ConnectionFailure)
+    @app.errorhandler(WriteConcernError)
     def database_down(request: Request, error: PyMongoError) -> Any:
-        # A short server-selection timeout turns an outage into this within ~2 s.
+        # A short server-selection timeout turns an outage into this within ~2 s. A write
+        # concern error that pymongo did not retry (the primary stepped down while the write
+        # waited for a majority) is the same for the client: try again soon.
         app.logger.warning(
             "database unavailable: %s", type(error).__name__, extra={"request_id": request.id}
         )

@@ -5,12 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pymongo.errors import WriteConcernError
 
 from app import create_app
 from app.mongo_server import MongoServer
-from microraab import App
+from microraab import App, Request
 
 
 @pytest.fixture
@@ -54,3 +56,18 @@ def test_with_mongodb_down_readyz_and_pages_answer_503_fast_and_healthz_200(
     assert "Traceback" not in page
     api = client.get("/api/links").json
     assert api["error"]["status"] == 503
+
+
+def test_a_write_concern_error_pymongo_gave_up_on_is_503_not_500(links_app: App) -> None:
+    # What a write caught by a primary's step-down while it waited for the majority raises
+    # when pymongo does not retry it (docs/reliability.md, replica-set failover).
+    error = WriteConcernError("operation was interrupted", 11602, {"code": 11602})
+
+    @links_app.route("/raises", api=True)
+    def raises(request: Request) -> Any:
+        raise error
+
+    response = links_app.test_client().get("/raises")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert response.json["error"]["message"].startswith("The database is not answering")
