@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request as WerkzeugRequest
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from microraab import App, JSONResponse, Request, Response, redirect
@@ -225,3 +226,33 @@ def test_the_fast_constructor_makes_what_werkzeug_s_makes(
     assert fast_state.pop("headers").to_wsgi_list() == general_state.pop("headers").to_wsgi_list()
     assert fast_state == general_state
     assert fast.get_data() == general.get_data()
+
+
+@pytest.mark.parametrize(
+    "environ_changes",
+    [
+        {},
+        {"SCRIPT_NAME": "/mount/", "PATH_INFO": "//caf\u00c3\u00a9/x", "QUERY_STRING": "a=1&b"},
+        {"REQUEST_METHOD": "post", "SERVER_NAME": "sock", "SERVER_PORT": "", "REMOTE_ADDR": "::1"},
+        {"wsgi.url_scheme": "https", "PATH_INFO": "", "HTTP_X_THING": "1"},
+    ],
+    ids=["plain", "mounted-utf8", "unix-socket", "https-empty-path"],
+)
+def test_the_lazy_request_reads_what_werkzeug_s_reads(
+    echo: App, environ_changes: dict[str, str]
+) -> None:
+    environ = {**EnvironBuilder(path="/p").get_environ(), **environ_changes}
+    ours, theirs = Request(environ, echo), WerkzeugRequest(environ, populate_request=False)
+    for name in (
+        "method", "scheme", "server", "root_path", "path", "query_string", "remote_addr",
+        "url", "host", "args", "full_path", "shallow",
+    ):  # fmt: skip
+        assert getattr(ours, name) == getattr(theirs, name), name
+    assert dict(ours.headers) == dict(theirs.headers)
+    assert "werkzeug.request" not in environ
+
+
+def test_a_request_without_server_name_has_no_server(echo: App) -> None:
+    environ = EnvironBuilder(path="/p").get_environ()
+    del environ["SERVER_NAME"]
+    assert Request(environ, echo).server is None
