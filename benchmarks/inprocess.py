@@ -120,11 +120,48 @@ def werkzeug_app() -> WSGIApp:
     return app
 
 
+def bottle_app() -> WSGIApp:
+    import bottle
+
+    app = bottle.Bottle()
+
+    @app.route("/plaintext")
+    def plaintext() -> str:
+        bottle.response.content_type = "text/plain"
+        return MESSAGE
+
+    @app.route("/json")
+    def json_view() -> dict[str, str]:
+        return {"message": MESSAGE}
+
+    return app
+
+
+def falcon_app() -> WSGIApp:
+    import falcon
+
+    class Plaintext:
+        def on_get(self, request: Any, response: Any) -> None:
+            response.content_type = falcon.MEDIA_TEXT
+            response.text = MESSAGE
+
+    class JSON:
+        def on_get(self, request: Any, response: Any) -> None:
+            response.media = {"message": MESSAGE}
+
+    app = falcon.App()
+    app.add_route("/plaintext", Plaintext())
+    app.add_route("/json", JSON())
+    return app
+
+
 APPS: dict[str, Callable[[], WSGIApp]] = {
     "raw": raw_app,
     "microraab": microraab_app,
     "werkzeug": werkzeug_app,
     "flask": flask_app,
+    "bottle": bottle_app,
+    "falcon": falcon_app,
 }
 
 
@@ -194,13 +231,17 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({f"{n} {p}": v for (n, p), v in medians.items()}, indent=2))
         return 0
     print(f"median µs per request, {args.rounds} rounds x {args.number} requests")
-    print(f"{'app':<15}{'route':<12}{'µs':>8}{'x raw':>8}{'x flask':>9}{'x werkzeug':>12}")
+    print(
+        f"{'app':<15}{'route':<12}{'µs':>8}{'x raw':>8}{'x flask':>9}{'x werkzeug':>12}"
+        f"{'x falcon':>10}"
+    )
     for path in ("/plaintext", "/json"):
         for name in apps:
             us = medians[(name, path)]
             print(
                 f"{name:<15}{path:<12}{us:8.2f}{us / medians[('raw', path)]:8.2f}"
                 f"{us / medians[('flask', path)]:9.3f}{us / medians[('werkzeug', path)]:12.3f}"
+                f"{us / medians[('falcon', path)]:10.2f}"
             )
     return 0
 
