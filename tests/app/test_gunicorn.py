@@ -8,8 +8,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +16,8 @@ from typing import Any
 import pytest
 from pymongo.database import Database
 
-from app.mongo_server import free_port, stop_process
-
-ROOT = Path(__file__).resolve().parents[2]
+from app.mongo_server import stop_process
+from tests.gunicorn_app import start_app
 
 
 @dataclass
@@ -45,36 +42,8 @@ class Server:
 
 def serve(mongo_uri: str, database: str, log: Path) -> Server:
     """``gunicorn app:app`` (gunicorn.conf.py: gevent workers) on a free loopback port."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "MONGODB_URI": mongo_uri,
-        "MONGODB_DATABASE": database,
-        "MICRORAAB_SECRET_KEY": "test-key",
-        "WEB_CONCURRENCY": "2",
-        "PORT": str(port),
-    }
-    env.pop("MONGODB_HOST", None)
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "app:app", "--no-control-socket"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    server = Server(port, process, log)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if server.request("GET", "/healthz").status == 200:
-                return server
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"gunicorn did not start:\n{log.read_text()}")
-        time.sleep(0.2)
+    port, process = start_app(mongo_uri, database, log)
+    return Server(port, process, log)
 
 
 @pytest.fixture

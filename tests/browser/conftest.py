@@ -20,9 +20,7 @@ import re
 import secrets
 import shutil
 import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +30,8 @@ import pytest
 from pymongo import MongoClient
 from pymongo.database import Database
 
-from app.mongo_server import free_port, stop_process
+from app.mongo_server import stop_process
+from tests.gunicorn_app import start_app
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "img"
@@ -109,17 +108,6 @@ class LiveServer:
             connection.close()
 
 
-def _healthy(port: int) -> bool:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-    try:
-        connection.request("GET", "/healthz")
-        return connection.getresponse().status == 200
-    except OSError:
-        return False
-    finally:
-        connection.close()
-
-
 @contextlib.contextmanager
 def running_app(
     mongo_uri: str,
@@ -128,35 +116,10 @@ def running_app(
     extra_env: dict[str, str],
 ) -> Iterator[LiveServer]:
     """``gunicorn app:app`` (gevent) on a free loopback port with its own database."""
-    port = free_port()
     database = f"test_browser_{secrets.token_hex(6)}"
     log = log_dir / "gunicorn.log"
-    env = {
-        **os.environ,
-        "MONGODB_URI": mongo_uri,
-        "MONGODB_DATABASE": database,
-        "MICRORAAB_SECRET_KEY": secrets.token_hex(32),
-        "WEB_CONCURRENCY": "2",
-        "PORT": str(port),
-    }
-    for name in ("MONGODB_HOST", "MONGODB_PORT", "MICRORAAB_ENV", "MICRORAAB_CONFIG_FILE"):
-        env.pop(name, None)
-    env.update(extra_env)
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "app:app", "--no-control-socket"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + 30
-    while not _healthy(port):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            process.wait()
-            pytest.fail(f"gunicorn did not start:\n{log.read_text()}")
-        time.sleep(0.1)
+    env = {"MICRORAAB_SECRET_KEY": secrets.token_hex(32), **extra_env}
+    port, process = start_app(mongo_uri, database, log, env=env)
     try:
         yield LiveServer(f"http://127.0.0.1:{port}", process, log, mongo_client[database])
     finally:

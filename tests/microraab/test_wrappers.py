@@ -214,6 +214,13 @@ def test_a_body_shorter_than_its_content_length_is_werkzeug_s_400(echo: App) -> 
         (Response, "h\u00e9llo", 201, None, None),
         (Response, b"x", "202 ACCEPTED", "text/plain", None),
         (Response, "", 404, None, "text/csv; charset=latin-1"),
+        (
+            type("Unsized", (Response,), {"automatically_set_content_length": False}),
+            b"x",
+            200,
+            None,
+            None,
+        ),
     ],
 )
 def test_the_fast_constructor_makes_what_werkzeug_s_makes(

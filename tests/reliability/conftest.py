@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from app.mongo_server import free_port, stop_process
+from app.mongo_server import stop_process
+from tests.gunicorn_app import start_app
 
-ROOT = Path(__file__).resolve().parents[2]
 # The pid of the worker that answered, in each access-log line.
 ACCESS_FORMAT = '%(p)s "%(r)s" %(s)s %(L)s'
 
@@ -109,38 +107,11 @@ def start_gunicorn(tmp_path: Path) -> Iterator[Any]:
     masters: list[Gunicorn] = []
 
     def start(mongo_uri: str, database: str, workers: int = 2, *extra: str) -> Gunicorn:
-        port = free_port()
-        log = tmp_path / f"gunicorn-{port}.log"
-        env = {
-            **os.environ,
-            "MONGODB_URI": mongo_uri,
-            "MONGODB_DATABASE": database,
-            "MICRORAAB_SECRET_KEY": "test-key",
-            "WEB_CONCURRENCY": str(workers),
-            "PORT": str(port),
-        }
-        env.pop("MONGODB_HOST", None)
-        command = [
-            sys.executable, "-m", "gunicorn", "app:app", "--no-control-socket",
-            "--bind", f"127.0.0.1:{port}", "--access-logformat", ACCESS_FORMAT, *extra,
-        ]  # fmt: skip
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
-            )
+        log = tmp_path / f"gunicorn-{len(masters)}.log"
+        args = ["--access-logformat", ACCESS_FORMAT, *extra]
+        port, process = start_app(mongo_uri, database, log, workers=workers, args=args)
         server = Gunicorn(port, process, log, workers)
         masters.append(server)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if server.get("/healthz", timeout=2).status == 200:
-                    break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                server.stop()
-                pytest.fail(f"gunicorn did not start:\n{server.log_text()}")
-            time.sleep(0.1)
         server.started = sorted(server.wait_for_workers(workers))
         return server
 
