@@ -257,9 +257,9 @@ class Response(_Response):
             super().__init__(response, status, headers, mimetype, content_type, direct_passthrough)
             return
         # PERF: a buffered body and no headers, what nearly every view returns, set up
-        # here rather than by Werkzeug's general path (~1.5 µs less: two headers added,
-        # not set, as there is nothing to replace yet). It sets exactly the attributes
-        # Werkzeug's __init__ sets; tests/microraab/test_wrappers.py compares the two.
+        # here rather than by Werkzeug's general path (~1 µs less, 2.7 -> 1.7 µs: two
+        # headers added, not set, as there is nothing to replace yet). It sets exactly the
+        # attributes Werkzeug's __init__ sets; tests/microraab/test_wrappers.py compares.
         if content_type is None:
             if mimetype is None:
                 content_type = self.default_content_type
