@@ -533,6 +533,14 @@ SESSIONS = [
         id="wrong-token",
     ),
     pytest.param(
+        # A token taken from one session (a page someone else loaded) and replayed with
+        # another session's cookie: tokens belong to their session.
+        with_cookie(lambda a: signed(a, {"_csrf_token": "tok-" + "y" * 40}), token=TOKEN),
+        403,
+        "security token",
+        id="token-reused-from-another-session",
+    ),
+    pytest.param(
         with_cookie(lambda a: signed(a, {"_csrf_token": TOKEN}), token=""),
         403,
         "security token",
