@@ -200,6 +200,13 @@ class Writers:
         every = (outcome for per_writer in self.outcomes for outcome in per_writer)
         return sorted(every, key=lambda outcome: outcome.started)
 
+    def each_sent_since(self, moment: float, count: int) -> bool:
+        """Whether every writer has finished ``count`` requests begun at or after ``moment``."""
+        return all(
+            sum(o.started >= moment for o in list(per_writer)) >= count
+            for per_writer in self.outcomes
+        )
+
     def acknowledged(self) -> int:
         return sum(o.status == 201 for per_writer in self.outcomes for o in per_writer)
 
@@ -255,7 +262,14 @@ def test_acknowledged_writes_survive_step_down_and_kill_of_the_primary(
         third = replica_set.wait_for_new_primary(second, ELECTION_TIMEOUT)
         elected_after_kill = writers.now() - killed_at
         assert third is not first, "the stepped-down member stood again within its freeze"
+        # Load goes on for AFTER_KILL, and until every writer has sent LAST_REQUESTS_OK
+        # requests begun after the election (a slow machine takes longer, not fails).
+        elected_at = writers.now()
         time.sleep(AFTER_KILL)
+        deadline = time.monotonic() + 30
+        while not writers.each_sent_since(elected_at, LAST_REQUESTS_OK):
+            assert time.monotonic() < deadline, "the writers stalled after the election"
+            time.sleep(0.1)
         outcomes = writers.stop()
         load_seconds = writers.now()
 
