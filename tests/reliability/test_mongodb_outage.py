@@ -45,7 +45,8 @@ def test_mongodb_stopped_then_started_again_no_worker_dies(
                 replies = pool.map(server.get, DB_PAGES)
                 time.sleep(0.5)
                 healthz = server.get("/healthz")
-                assert healthz.status == 200 and healthz.seconds < 0.5, healthz
+                # A worker blocked by the database would answer after the 1.5 s wait.
+                assert healthz.status == 200 and healthz.seconds < 1.0, healthz
                 for path, reply in zip(DB_PAGES, replies, strict=True):
                     assert reply.status == 503, (path, reply.status, reply.body[:300])
                     assert reply.seconds < OUTAGE_ANSWER_SECONDS, (path, reply.seconds)
