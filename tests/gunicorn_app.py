@@ -6,12 +6,15 @@ answers. Used by tests/app/test_gunicorn.py and the browser and reliability suit
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,6 +24,37 @@ ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 30.0
 # Settings of the developer's shell that would change what is under test.
 UNSET = ("MONGODB_HOST", "MONGODB_PORT", "MICRORAAB_ENV", "MICRORAAB_CONFIG_FILE")
+
+
+@dataclass
+class Reply:
+    """An answer read whole: status, body, headers and how long it took."""
+
+    status: int
+    body: bytes
+    headers: dict[str, str]
+    seconds: float
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def request(port: int, method: str, path: str, body: Any = None, timeout: float = 10.0) -> Reply:
+    """One request on a new connection; OSError (refused, reset, timeout) propagates."""
+    started = time.monotonic()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        headers = {}
+        payload = None
+        if body is not None:
+            payload = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        connection.request(method, path, body=payload, headers=headers)
+        response = connection.getresponse()
+        data = response.read()
+        return Reply(response.status, data, dict(response.getheaders()), time.monotonic() - started)
+    finally:
+        connection.close()
 
 
 def healthy(port: int) -> bool:

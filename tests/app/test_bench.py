@@ -86,6 +86,17 @@ def test_db_returns_one_world_object_that_exists(
     assert seeded_db.world.find_one({"_id": world["id"]}, {"_id": 0}) == world
 
 
+def assert_worlds(response: TestResponse, expected: int) -> None:
+    """A 200 JSON array of ``expected`` well-formed worlds, with a true Content-Length."""
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert_content_length(response)
+    body = response.json
+    assert isinstance(body, list) and len(body) == expected
+    for world in body:
+        assert_world(world)
+
+
 @pytest.mark.parametrize(
     ("query_string", "expected"),
     [
@@ -101,14 +112,7 @@ def test_db_returns_one_world_object_that_exists(
 def test_queries_returns_an_array_of_the_clamped_count(
     client: TestClient, query_string: str, expected: int
 ) -> None:
-    response = client.get(f"/queries?{query_string}")
-    assert response.status_code == 200
-    assert response.mimetype == "application/json"
-    assert_content_length(response)
-    body = response.json
-    assert isinstance(body, list) and len(body) == expected
-    for world in body:
-        assert_world(world)
+    assert_worlds(client.get(f"/queries?{query_string}"), expected)
 
 
 # -- fortunes -----------------------------------------------------------------------------
@@ -165,14 +169,7 @@ def test_fortunes_includes_the_one_added_at_request_time(client: TestClient) -> 
 def test_updates_returns_an_array_of_the_clamped_count(
     client: TestClient, query_string: str, expected: int
 ) -> None:
-    response = client.get(f"/updates?{query_string}")
-    assert response.status_code == 200
-    assert response.mimetype == "application/json"
-    assert_content_length(response)
-    body = response.json
-    assert isinstance(body, list) and len(body) == expected
-    for world in body:
-        assert_world(world)
+    assert_worlds(client.get(f"/updates?{query_string}"), expected)
 
 
 def test_updates_persist_the_returned_random_numbers(

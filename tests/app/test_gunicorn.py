@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import http.client
-import json
 import os
 import signal
 import socket
@@ -17,7 +15,7 @@ import pytest
 from pymongo.database import Database
 
 from app.mongo_server import stop_process
-from tests.gunicorn_app import start_app
+from tests.gunicorn_app import Reply, request, start_app
 
 
 @dataclass
@@ -26,18 +24,8 @@ class Server:
     process: subprocess.Popen[bytes]
     log: Path
 
-    def request(self, method: str, path: str, body: Any = None) -> http.client.HTTPResponse:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        headers = {}
-        payload = None
-        if body is not None:
-            payload = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        connection.request(method, path, body=payload, headers=headers)
-        response = connection.getresponse()
-        response.read_body = response.read()  # type: ignore[attr-defined]
-        connection.close()
-        return response
+    def request(self, method: str, path: str, body: Any = None) -> Reply:
+        return request(self.port, method, path, body)
 
 
 def serve(mongo_uri: str, database: str, log: Path) -> Server:
@@ -60,20 +48,20 @@ def test_gunicorn_serves_the_app_with_gevent_workers(gunicorn_server: Server) ->
     assert created.status == 201
     follow = gunicorn_server.request("GET", "/http-1")
     assert follow.status == 302
-    assert follow.getheader("Location") == "https://example.com/over-http"
+    assert follow.headers["Location"] == "https://example.com/over-http"
     page = gunicorn_server.request("GET", "/http-1+")
     assert page.status == 200
-    assert b'<dd id="clicks">1</dd>' in page.read_body  # type: ignore[attr-defined]
+    assert b'<dd id="clicks">1</dd>' in page.body
     assert gunicorn_server.request("GET", "/readyz").status == 200
 
 
 def test_gunicorn_serves_the_bench_app_mounted_at_bench(gunicorn_server: Server) -> None:
     response = gunicorn_server.request("GET", "/bench/json")
     assert response.status == 200
-    assert json.loads(response.read_body) == {"message": "Hello, World!"}  # type: ignore[attr-defined]
+    assert response.json() == {"message": "Hello, World!"}
     db = gunicorn_server.request("GET", "/bench/db")
     assert db.status == 200
-    assert set(json.loads(db.read_body)) == {"id", "randomNumber"}  # type: ignore[attr-defined]
+    assert set(db.json()) == {"id", "randomNumber"}
 
 
 def test_gunicorn_log_shows_gevent_and_no_late_monkey_patching(gunicorn_server: Server) -> None:

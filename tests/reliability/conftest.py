@@ -3,8 +3,6 @@ signalled by pid. Every process started here is stopped here, by its pid."""
 
 from __future__ import annotations
 
-import http.client
-import json
 import subprocess
 import time
 from collections.abc import Iterator
@@ -15,39 +13,10 @@ from typing import Any
 import pytest
 
 from app.mongo_server import stop_process
-from tests.gunicorn_app import start_app
+from tests.gunicorn_app import Reply, request, start_app
 
 # The pid of the worker that answered, in each access-log line.
 ACCESS_FORMAT = '%(p)s "%(r)s" %(s)s %(L)s'
-
-
-@dataclass
-class Reply:
-    status: int
-    body: bytes
-    headers: dict[str, str]
-    seconds: float
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-def request(port: int, method: str, path: str, body: Any = None, timeout: float = 10.0) -> Reply:
-    """One request on a new connection; OSError (refused, reset, timeout) propagates."""
-    started = time.monotonic()
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        headers = {}
-        payload = None
-        if body is not None:
-            payload = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        connection.request(method, path, body=payload, headers=headers)
-        response = connection.getresponse()
-        data = response.read()
-        return Reply(response.status, data, dict(response.getheaders()), time.monotonic() - started)
-    finally:
-        connection.close()
 
 
 @dataclass
