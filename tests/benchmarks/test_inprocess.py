@@ -29,3 +29,9 @@ def test_a_short_run_reports_every_app_and_route(capsys: pytest.CaptureFixture[s
     expected = {f"{app} {path}" for app in inprocess.APPS for path in ("/plaintext", "/json")}
     assert set(medians) == expected
     assert all(value > 0 for value in medians.values())
+
+
+def test_the_stage_costs_cover_the_pieces_of_a_request() -> None:
+    costs = inprocess.stage_costs(20)
+    assert {"whole request", "Request()", "Response()", "send_response"} <= set(costs)
+    assert all(value > 0 for value in costs.values())
