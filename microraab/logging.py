@@ -82,9 +82,6 @@ class _ProcessIds:
         self.prefix = secrets.token_hex(4) + "-"
         self.counter = itertools.count(1)
 
-    def next_id(self) -> str:
-        return f"{self.prefix}{next(self.counter):x}"
-
 
 _process_ids = _ProcessIds()
 
@@ -101,4 +98,5 @@ class RequestIds:
             incoming = environ.get(self.environ_key)
             if incoming is not None and _VALID_REQUEST_ID.fullmatch(incoming):
                 return str(incoming)
-        return _process_ids.next_id()
+        ids = _process_ids  # PERF: next_id inlined, one call less a request
+        return f"{ids.prefix}{next(ids.counter):x}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 import pytest
@@ -214,6 +215,9 @@ def test_a_body_shorter_than_its_content_length_is_werkzeug_s_400(echo: App) -> 
         (Response, "h\u00e9llo", 201, None, None),
         (Response, b"x", "202 ACCEPTED", "text/plain", None),
         (Response, "", 404, None, "text/csv; charset=latin-1"),
+        (Response, b"x", HTTPStatus.CREATED, "application/json", None),
+        (Response, b"x", 299, "text/plain", None),
+        (Response, b"x", "200", "text/plain", None),
         (
             type("Unsized", (Response,), {"automatically_set_content_length": False}),
             b"x",
@@ -233,6 +237,19 @@ def test_the_fast_constructor_makes_what_werkzeug_s_makes(
     assert fast_state.pop("headers").to_wsgi_list() == general_state.pop("headers").to_wsgi_list()
     assert fast_state == general_state
     assert fast.get_data() == general.get_data()
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"mimetype": "text/plain\r\nX-Injected: 1"}, {"content_type": "text/plain\nX-Injected: 1"}],
+)
+def test_the_fast_constructor_refuses_a_newline_in_the_type_as_werkzeug_does(
+    kwargs: dict[str, str],
+) -> None:
+    with pytest.raises(ValueError, match="newline"):
+        WerkzeugResponse(b"x", **kwargs)
+    with pytest.raises(ValueError, match="newline"):
+        Response(b"x", **kwargs)
 
 
 @pytest.mark.parametrize(
@@ -263,3 +280,12 @@ def test_a_request_without_server_name_has_no_server(echo: App) -> None:
     environ = EnvironBuilder(path="/p").get_environ()
     del environ["SERVER_NAME"]
     assert Request(environ, echo).server is None
+
+
+def test_content_types_are_remembered_for_a_bounded_number_of_mimetypes() -> None:
+    from microraab import wrappers
+
+    for i in range(100):
+        response = Response(b"x", mimetype=f"text/x-kind-{i}")
+        assert response.headers["Content-Type"] == f"text/x-kind-{i}; charset=utf-8"
+    assert 0 < len(wrappers._content_types) <= 64
