@@ -38,7 +38,7 @@ from microraab.routing import Route, Router, View, build_url
 from microraab.scaffold import ErrorHandler, Scaffold
 from microraab.sessions import SessionInterface
 from microraab.templating import create_environment
-from microraab.wrappers import JSONResponse, Request, Response
+from microraab.wrappers import JSONResponse, Request, Response, check_header_value
 from microraab.xray import XRay
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -361,7 +361,7 @@ class App(Scaffold):
                             f"after_request hook {func.__qualname__} returned "
                             f"{type(response).__name__!r}; it must return the response."
                         )
-        if request.session_loaded:
+        if "session" in request.__dict__:  # request.session_loaded, one call less
             self.session_interface.save_session(request, response)
         config = self.config
         headers = response.headers
@@ -377,12 +377,13 @@ class App(Scaffold):
         else:
             content_type = headers.get("Content-Type", "")
         if content_type.startswith("text/html"):
-            # PERF: one pass over the headers; Headers.setdefault probes each name by
-            # raising KeyError (~1 µs a header).
-            present = {name.lower() for name, _ in headers}
+            # PERF: one pass over the headers, then appends (2.0 -> 0.9 µs for four):
+            # Headers.setdefault probes each name by raising KeyError (~1 µs a header).
+            present = {name.lower() for name, _ in items}
             for name, value in config["SECURITY_HEADERS"].items():
                 if name.lower() not in present:
-                    headers.add(name, value)
+                    check_header_value(value)
+                    items.append((name, value))
         return response
 
     def send_response(
@@ -391,8 +392,9 @@ class App(Scaffold):
         """Start the WSGI response and return the body iterable."""
         body = response.response
         headers = response.headers
+        # PERF: private attributes where Werkzeug has properties: two calls less a request.
         if (
-            response.status_code == 200
+            response._status_code == 200
             and type(headers) is Headers
             and type(body) is list
             # set_data's single bytes chunk; a list of str (Response(["a", "b"])) still
@@ -407,7 +409,7 @@ class App(Scaffold):
             # PERF: a buffered 200 needs none of what Werkzeug's Response.__call__ does
             # (copy the headers, recount the length, wrap the body in a ClosingIterator):
             # starting it directly saves ~10 µs a request. set_data keeps Content-Length.
-            start_response(response.status, headers._list.copy())  # to_wsgi_list, 0.15 µs less
+            start_response(response._status, headers._list.copy())  # to_wsgi_list, 0.15 µs less
             return body
         return response(request.environ, start_response)
 

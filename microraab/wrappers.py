@@ -41,8 +41,6 @@ HeadersLike = Mapping[str, str] | Iterable[tuple[str, str]] | Headers
 
 def _wsgi_str(value: str) -> str:
     """A path from the environ as text: PEP 3333 carries its UTF-8 bytes as latin-1."""
-    if value.isascii():
-        return value  # PERF: nearly every path; the round trip would change nothing (~0.1 µs)
     return value.encode("latin1").decode(errors="replace")
 
 
@@ -74,7 +72,9 @@ class Request(_Request):
         # tests/microraab/test_wrappers.py checks every value against Werkzeug's.
         self.environ = environ
         self.method = environ.get("REQUEST_METHOD", "GET").upper()
-        path = _wsgi_str(environ.get("PATH_INFO") or "")
+        path = environ.get("PATH_INFO") or ""
+        if not path.isascii():  # PERF: for ASCII, nearly every path, the round trip is a no-op
+            path = _wsgi_str(path)
         # Werkzeug's "/" + path.lstrip("/"), without building a new string for the usual path.
         self.path = path if path[:1] == "/" and path[1:2] != "/" else "/" + path.lstrip("/")
         self.app = app
@@ -271,11 +271,11 @@ class Response(_Response):
             if mimetype is None:
                 content_type = self.default_content_type
             else:
-                content_type = _content_type(mimetype)
+                content_type = _content_types.get(mimetype) or _content_type(mimetype)
         else:
-            _check_header_value(content_type)
+            check_header_value(content_type)
         data = response.encode() if isinstance(response, str) else response
-        self.headers = headers = Headers()
+        self.headers = headers = Headers.__new__(Headers)  # its __init__ only sets _list
         headers._list = [("Content-Type", content_type)]
         if self.automatically_set_content_length:
             headers._list.append(("Content-Length", str(len(data))))
@@ -297,17 +297,16 @@ _content_types: dict[str, str] = {}
 
 
 def _content_type(mimetype: str) -> str:
-    """``mimetype`` with ``; charset=utf-8`` where it takes one, as Werkzeug adds it."""
-    content_type = _content_types.get(mimetype)
-    if content_type is None:
-        content_type = get_content_type(mimetype, "utf-8")
-        _check_header_value(content_type)
-        if len(_content_types) < 64:  # PERF: ~0.3 µs a response; mimetypes come from code
-            _content_types[mimetype] = content_type
+    """``mimetype`` with ``; charset=utf-8`` where it takes one, as Werkzeug adds it;
+    remembered in ``_content_types``."""
+    content_type = get_content_type(mimetype, "utf-8")
+    check_header_value(content_type)
+    if len(_content_types) < 64:  # PERF: ~0.3 µs a response; mimetypes come from code
+        _content_types[mimetype] = content_type
     return content_type
 
 
-def _check_header_value(value: str) -> None:
+def check_header_value(value: str) -> None:
     """Refuse what Werkzeug's Headers refuses: a newline would split the header."""
     if "\n" in value or "\r" in value:
         raise ValueError("Header values must not contain newline characters.")
