@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.techempower import parse_wrk
+from benchmarks.techempower import Report, Sample, parse_wrk, targets_markdown
 
 # wrk 4.1.0 --latency, as printed on a loaded run (errors and non-2xx lines present).
 WRK_OUTPUT = """\
@@ -46,3 +46,29 @@ def test_parse_wrk_counts_no_errors_when_wrk_reports_none() -> None:
 def test_parse_wrk_refuses_output_without_results() -> None:
     with pytest.raises(ValueError, match="unreadable wrk output"):
         parse_wrk("unable to connect to 127.0.0.1:1 Connection refused\n")
+
+
+def _report(rps: dict[str, list[float]], test: str = "plaintext") -> Report:
+    samples = {
+        target: {test: [Sample(value, 1.0, 2.0, 100, 0, 0, 0) for value in values]}
+        for target, values in rps.items()
+    }
+    return Report(meta={}, samples=samples)
+
+
+def test_ratios_are_paired_round_by_round_not_taken_between_medians() -> None:
+    # The machine slows down in round 3 for both: microraab is 0.95 of raw in every round,
+    # while its median over raw's median would say 0.90 / 1.00 = 0.90.
+    report = _report({"raw": [1.00, 1.00, 0.80], "microraab": [0.95, 0.95, 0.76]})
+    assert report.paired_ratio("plaintext", "microraab", "raw") == pytest.approx(0.95)
+    assert report.medians()["plaintext"]["microraab"]["x_raw"] == pytest.approx(0.95)
+    assert report.paired_ratio("plaintext", "microraab", "flask") is None
+
+
+def test_the_targets_table_says_met_or_not_and_who_is_ahead() -> None:
+    rps = {"raw": [100, 100], "microraab": [94, 92], "falcon": [95, 94], "flask": [60, 61]}
+    report = _report(rps)
+    table = targets_markdown(report.medians())
+    assert "| plaintext | 0.93 | 0.930 | yes | flask | falcon |" in table
+    slower = _report({"raw": [100, 100], "microraab": [90, 90]}, test="db")
+    assert "| db | 0.97 | 0.900 | no | - | - |" in targets_markdown(slower.medians())
