@@ -100,6 +100,8 @@ class Sample:
     server_cpu_us: float = 0.0
     mongod_cpu_us: float = 0.0
     foreign_cpu_pct: float = 0.0
+    # The mean resident memory of the target's workers right after the run, in MB.
+    worker_rss_mb: float = 0.0
 
 
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
@@ -168,6 +170,16 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICK
 
 
+def rss_mb(pid: int) -> float:
+    """The resident memory of process ``pid`` in MB (0 if it is gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+    return int(match.group(1)) / 1024 if match else 0.0
+
+
 def children(pid: int) -> list[int]:
     """The pids of ``pid``'s child processes (gunicorn's workers)."""
     try:
@@ -206,6 +218,9 @@ def measure(server: Server, mongod_pid: int, path: str, args: argparse.Namespace
     sample.mongod_cpu_us = mongod_used / requests * 1e6
     foreign = max(0.0, machine_used - server_used - mongod_used - wrk_used)
     sample.foreign_cpu_pct = foreign / elapsed * 100
+    workers = pids[1:]
+    if workers:
+        sample.worker_rss_mb = sum(rss_mb(pid) for pid in workers) / len(workers)
     return sample
 
 
@@ -343,6 +358,7 @@ class Report:
                     "non_2xx": sum(s.non_2xx for s in samples),
                     "server_cpu_us": statistics.median(s.server_cpu_us for s in samples),
                     "mongod_cpu_us": statistics.median(s.mongod_cpu_us for s in samples),
+                    "worker_rss_mb": statistics.median(s.worker_rss_mb for s in samples),
                     "foreign_cpu_pct_max": max(s.foreign_cpu_pct for s in samples),
                     "rounds": len(samples),
                 }
@@ -371,7 +387,8 @@ class Report:
             f"-d{meta['duration']:g}s, {meta['rounds']} round(s) (medians; spread: half the "
             "range of req/s over the median; x flask and x raw: the median over rounds of the "
             "ratio of req/s in the same round; CPU µs/req: user+system time of the target's "
-            "gunicorn processes, or of mongod, over the requests served) · MongoDB "
+            "gunicorn processes, or of mongod, over the requests served; worker RSS: the mean "
+            "resident memory of one worker after the run) · MongoDB "
             f"{meta['mongodb']} on loopback, same machine",
             "",
             "Versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()),
@@ -390,8 +407,9 @@ class Report:
                 f"## {test} (`{path}`)",
                 "",
                 "| target | req/s | spread | p50 ms | p99 ms | socket errors (timeouts) "
-                "| non-2xx | x flask | x raw | server CPU µs/req | CPU x raw | mongod CPU µs/req |",
-                "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+                "| non-2xx | x flask | x raw | server CPU µs/req | CPU x raw | mongod CPU µs/req "
+                "| worker RSS MB |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
             ]
             for target, m in sorted(by_target.items(), key=lambda kv: -kv[1]["requests_per_sec"]):
                 rps = m["requests_per_sec"]
@@ -400,7 +418,7 @@ class Report:
                     f"| {m['p99_ms']:.2f} | {m['socket_errors']} ({m['timeouts']}) "
                     f"| {m['non_2xx']} | {_paired(m['x_flask'])} | {_paired(m['x_raw'])} "
                     f"| {m['server_cpu_us']:.0f} | {_ratio(m['server_cpu_us'], raw_cpu)} "
-                    f"| {m['mongod_cpu_us']:.0f} |"
+                    f"| {m['mongod_cpu_us']:.0f} | {m.get('worker_rss_mb', 0.0):.1f} |"
                 )
             lines.append("")
         busiest = max(

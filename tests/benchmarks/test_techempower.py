@@ -1,10 +1,12 @@
-"""The HTTP benchmark runner's reading of wrk's output."""
+"""The HTTP benchmark runner: wrk's output, same-round ratios, the targets table, worker memory."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
-from benchmarks.techempower import Report, Sample, parse_wrk, targets_markdown
+from benchmarks.techempower import Report, Sample, parse_wrk, rss_mb, targets_markdown
 
 # wrk 4.1.0 --latency, as printed on a loaded run (errors and non-2xx lines present).
 WRK_OUTPUT = """\
@@ -72,3 +74,8 @@ def test_the_targets_table_says_met_or_not_and_who_is_ahead() -> None:
     assert "| plaintext | 0.93 | 0.930 | yes | flask | falcon |" in table
     slower = _report({"raw": [100, 100], "microraab": [90, 90]}, test="db")
     assert "| db | 0.97 | 0.900 | no | - | - |" in targets_markdown(slower.medians())
+
+
+def test_rss_is_read_from_proc_and_zero_for_a_process_that_is_gone() -> None:
+    assert 1 < rss_mb(os.getpid()) < 4096
+    assert rss_mb(2**22 + 1) == 0.0  # above Linux's largest pid
