@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from pymongo.database import Database
 
 from app import worlds
-from microraab import App, JSONResponse, Request, Response
+from microraab import App, JSONResponse, PlainTextResponse, Request, Response
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 HELLO = "Hello, World!"
@@ -48,7 +48,7 @@ def create_bench_app(provider: DatabaseProvider, config: Mapping[str, Any] | Non
 
     @app.route("/plaintext")
     def plaintext(request: Request) -> Response:
-        return Response(_HELLO_BYTES, mimetype="text/plain")
+        return PlainTextResponse(_HELLO_BYTES)
 
     @app.route("/db")
     def db(request: Request) -> Response:

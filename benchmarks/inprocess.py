@@ -66,13 +66,13 @@ def raw_app() -> WSGIApp:
 
 
 def microraab_app(**config: Any) -> WSGIApp:
-    from microraab import App, JSONResponse, Response
+    from microraab import App, JSONResponse, PlainTextResponse
 
     app = App("bench", config={"SECRET_KEY": "bench", "SERVE_STATIC": False, **config})
 
     @app.route("/plaintext")
-    def plaintext(request: Any) -> Response:
-        return Response(MESSAGE, mimetype="text/plain")
+    def plaintext(request: Any) -> PlainTextResponse:
+        return PlainTextResponse(MESSAGE)
 
     @app.route("/json")
     def json_view(request: Any) -> JSONResponse:
@@ -207,20 +207,20 @@ def time_app(app: WSGIApp, path: str, number: int) -> float:
 def stage_costs(number: int) -> dict[str, float]:
     """µs per call of each piece of microraab's plaintext request, timed one at a time on
     the same request: where the whole request's time goes."""
-    from microraab import App, Response
+    from microraab import App, PlainTextResponse
 
     app = microraab_app()
     assert isinstance(app, App)
     environ = make_environ("/plaintext")
     request = app.request_class(environ, app, "id")
     app.match_request(request)
-    response = Response(MESSAGE, mimetype="text/plain")
+    response = PlainTextResponse(MESSAGE)
 
     def ignore(status: str, headers: Any) -> None:
         return None
 
     def process_response() -> Any:  # a fresh response: it adds headers to the one it gets
-        return app.process_response(request, Response(MESSAGE, mimetype="text/plain"))
+        return app.process_response(request, PlainTextResponse(MESSAGE))
 
     pieces: dict[str, Callable[[], Any]] = {
         "whole request": lambda: app(environ, ignore),
@@ -228,7 +228,7 @@ def stage_costs(number: int) -> dict[str, float]:
         "request id": lambda: app.request_ids(environ),
         "match_request": lambda: app.match_request(request),
         "preprocess_request": lambda: app.preprocess_request(request),
-        "Response()": lambda: Response(MESSAGE, mimetype="text/plain"),
+        "Response()": lambda: PlainTextResponse(MESSAGE),
         "make_response": lambda: app.make_response(request, response),
         "Response()+process": process_response,
         "send_response": lambda: app.send_response(request, response, ignore),

@@ -18,7 +18,7 @@ from microraab.csrf import CSRFError, csrf_token
 from microraab.logging import configure_logging, request_logger
 from microraab.modules import Module
 from microraab.sessions import Session, flash, get_flashed_messages
-from microraab.wrappers import JSONResponse, Request, Response, redirect
+from microraab.wrappers import JSONResponse, PlainTextResponse, Request, Response, redirect
 
 __all__ = [
     "App",
@@ -28,6 +28,7 @@ __all__ = [
     "HTTPException",
     "JSONResponse",
     "Module",
+    "PlainTextResponse",
     "Request",
     "Response",
     "Session",

@@ -12,7 +12,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request as WerkzeugRequest
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from microraab import App, JSONResponse, Request, Response, redirect
+from microraab import App, JSONResponse, PlainTextResponse, Request, Response, redirect
 
 
 @pytest.fixture
@@ -216,6 +216,8 @@ def test_a_body_shorter_than_its_content_length_is_werkzeug_s_400(echo: App) -> 
         (Response, b"x", "202 ACCEPTED", "text/plain", None),
         (Response, "", 404, None, "text/csv; charset=latin-1"),
         (Response, b"x", HTTPStatus.CREATED, "application/json", None),
+        (PlainTextResponse, "caf\u00e9", None, None, None),
+        (PlainTextResponse, b"x", 404, "text/csv", None),
         (Response, b"x", 299, "text/plain", None),
         (Response, b"x", "200", "text/plain", None),
         (
