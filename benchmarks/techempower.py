@@ -4,6 +4,8 @@
     python -m benchmarks.techempower --smoke          # correctness + ~2 s on raw and microraab
     python -m benchmarks.techempower --targets raw,microraab,flask --tests json,db \\
         --duration 10 --rounds 5
+    python -m benchmarks.techempower --pin --targets raw,microraab --tests plaintext \\
+        --duration 2 --rounds 10                     # a quieter A/B: one core each side
 
 One private ``mongod`` (temporary directory, free port) is started and seeded with
 :func:`app.worlds.seed`. Each target (``benchmarks/targets/*.py``) is served by its own
@@ -137,9 +139,15 @@ def parse_wrk(output: str) -> Sample:
     )
 
 
-def run_wrk(url: str, duration: float, connections: int, threads: int) -> Sample:
+# ``--pin``: the server on CPU 0 and wrk on CPU 1, so neither takes the other's core.
+SERVER_CPU = ["taskset", "-c", "0"]
+WRK_CPU = ["taskset", "-c", "1"]
+
+
+def run_wrk(url: str, duration: float, connections: int, threads: int, pin: bool = False) -> Sample:
     """Load ``url`` for ``duration`` seconds and return what wrk measured."""
     command = [
+        *(WRK_CPU if pin else []),
         "wrk",
         f"-t{threads}",
         f"-c{connections}",
@@ -207,7 +215,9 @@ def measure(server: Server, mongod_pid: int, path: str, args: argparse.Namespace
     mongod_before = cpu_seconds(mongod_pid)
     machine_before, wrk_before = machine_busy_seconds(), waited_children_seconds()
     started = time.monotonic()
-    sample = run_wrk(server.base_url + path, args.duration, args.connections, args.threads)
+    sample = run_wrk(
+        server.base_url + path, args.duration, args.connections, args.threads, args.pin
+    )
     elapsed = time.monotonic() - started
     server_used = sum(cpu_seconds(pid) for pid in pids) - server_before
     mongod_used = cpu_seconds(mongod_pid) - mongod_before
@@ -258,10 +268,13 @@ class Server:
             self.process.wait(5)
 
 
-def start_server(name: str, spec: str, env: dict[str, str], workers: int, log_dir: Path) -> Server:
+def start_server(
+    name: str, spec: str, env: dict[str, str], workers: int, log_dir: Path, pin: bool = False
+) -> Server:
     """Start gunicorn for ``spec`` on a free port (it is not ready yet: see wait_ready)."""
     port = free_port()
     command = [
+        *(SERVER_CPU if pin else []),
         sys.executable, "-m", "gunicorn",
         "-c", str(GUNICORN_CONF),
         "-k", "gevent",
@@ -388,7 +401,9 @@ class Report:
             "range of req/s over the median; x flask and x raw: the median over rounds of the "
             "ratio of req/s in the same round; CPU µs/req: user+system time of the target's "
             "gunicorn processes, or of mongod, over the requests served; worker RSS: the mean "
-            "resident memory of one worker after the run) · MongoDB "
+            "resident memory of one worker after the run) · "
+            + ("pinned: gunicorn on CPU 0, wrk on CPU 1 · " if meta.get("pinned") else "")
+            + "MongoDB "
             f"{meta['mongodb']} on loopback, same machine",
             "",
             "Versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()),
@@ -518,6 +533,7 @@ def run(args: argparse.Namespace) -> Report:
             "versions": versions(),
             "workers": args.workers,
             "worker_connections": args.worker_connections,
+            "pinned": args.pin,
             "threads": args.threads,
             "connections": args.connections,
             "duration": args.duration,
@@ -553,7 +569,7 @@ def run(args: argparse.Namespace) -> Report:
         )
         stack.callback(_stop_all, servers)
         for name in args.targets:
-            servers[name] = start_server(name, TARGETS[name], env, args.workers, temp)
+            servers[name] = start_server(name, TARGETS[name], env, args.workers, temp, args.pin)
         for name, server in list(servers.items()):
             try:
                 wait_ready(server)
@@ -576,7 +592,11 @@ def run(args: argparse.Namespace) -> Report:
             for name, server in servers.items():
                 for test in measurable[name]:
                     run_wrk(
-                        server.base_url + TESTS[test], args.warmup, args.connections, args.threads
+                        server.base_url + TESTS[test],
+                        args.warmup,
+                        args.connections,
+                        args.threads,
+                        args.pin,
                     )
         names = list(servers)
         for round_number in range(args.rounds):
@@ -668,6 +688,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--worker-connections", type=int, default=1000, help="gunicorn --worker-connections [1000]"
     )
     parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="gunicorn on CPU 0 with 1 worker, wrk on CPU 1 with 1 thread (taskset): "
+        "less noise for an A/B of the framework layer, not the deployment's figures",
+    )
+    parser.add_argument(
         "--smoke",
         action="store_true",
         help="correctness, then ~2 s of plaintext and db on raw and microraab",
@@ -680,6 +706,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "[benchmarks/results/latest, or .../smoke with --smoke]",
     )
     args = parser.parse_args(argv)
+    if args.pin:
+        args.workers, args.threads = 1, 1
     if args.smoke:
         args.targets, args.tests = ["raw", "microraab"], ["plaintext", "db"]
         args.duration, args.warmup, args.rounds = 2, 0, 1

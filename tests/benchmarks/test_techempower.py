@@ -6,7 +6,14 @@ import os
 
 import pytest
 
-from benchmarks.techempower import Report, Sample, parse_wrk, rss_mb, targets_markdown
+from benchmarks.techempower import (
+    Report,
+    Sample,
+    parse_args,
+    parse_wrk,
+    rss_mb,
+    targets_markdown,
+)
 
 # wrk 4.1.0 --latency, as printed on a loaded run (errors and non-2xx lines present).
 WRK_OUTPUT = """\
@@ -79,3 +86,9 @@ def test_the_targets_table_says_met_or_not_and_who_is_ahead() -> None:
 def test_rss_is_read_from_proc_and_zero_for_a_process_that_is_gone() -> None:
     assert 1 < rss_mb(os.getpid()) < 4096
     assert rss_mb(2**22 + 1) == 0.0  # above Linux's largest pid
+
+
+def test_pin_runs_one_worker_and_one_wrk_thread_each_on_its_own_core() -> None:
+    args = parse_args(["--pin", "--workers", "2", "--threads", "2"])
+    assert (args.pin, args.workers, args.threads) == (True, 1, 1)
+    assert parse_args([]).pin is False
