@@ -13,8 +13,9 @@ gunicorn (``-k gevent``, same workers and connections for all) on a free loopbac
 Every target is first checked against TechEmpower's rules (:mod:`benchmarks.checks`); a
 test a target gets wrong is reported and not measured. Then ``wrk`` loads each target in
 turn, round-robin over several rounds (the order rotating), so drift hits all alike.
-The report gives medians of req/s, p50 and p99, errors, and each target's ratio to Flask
-and to the raw WSGI callable, as markdown (printed, and ``<output>.md``) and JSON.
+The report gives medians of req/s, p50 and p99, errors, worker CPU and memory, each
+target's ratio to Flask and to the raw WSGI callable (the median of same-round ratios), and
+microraab against the issue's targets, as markdown (printed, and ``<output>.md``) and JSON.
 
 Every process started here (gunicorn masters and their workers, mongod) is stopped on
 exit, Ctrl-C and errors alike.
