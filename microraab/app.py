@@ -366,11 +366,12 @@ class App(Scaffold):
         config = self.config
         headers = response.headers
         items = headers._list
-        if config["REQUEST_ID_HEADER"]:
+        id_header = config["REQUEST_ID_HEADER"]
+        if id_header:
             # PERF: appended, not set() (which first scans for an old value to remove) nor
             # add() (which checks for newlines): the framework owns this header, and an id
             # is one it made or a client's that matched _VALID_REQUEST_ID (~0.5 µs).
-            items.append((config["REQUEST_ID_HEADER"], request.id))
+            items.append((id_header, request.id))
         # PERF: microraab's Response puts Content-Type first; Headers.get is the fallback.
         if items and items[0][0] == "Content-Type":
             content_type = items[0][1]
