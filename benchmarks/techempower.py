@@ -47,7 +47,7 @@ from typing import Any
 from pymongo import MongoClient
 
 from app import worlds
-from app.mongo_server import MongoServer, free_port
+from app.mongo_server import MongoServer, free_port, own_process_group
 from benchmarks.checks import check_target
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -263,7 +263,7 @@ class Server:
         try:
             self.process.wait(timeout)
         except subprocess.TimeoutExpired:
-            # The master started its workers in its own group (start_new_session).
+            # The master and its workers share a process group of their own.
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(5)
@@ -293,7 +293,7 @@ def start_server(
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
-            start_new_session=True,
+            **own_process_group(),
         )
     return Server(name, port, process, log_path)
 

@@ -72,6 +72,16 @@ def test_server_starts_on_a_free_loopback_port_and_stops_by_its_pid(tmp_path: Pa
     server.stop()  # a second stop is harmless
 
 
+def test_server_runs_in_its_own_process_group_but_in_our_session(tmp_path: Path) -> None:
+    # Its own group keeps a terminal's Ctrl-C away; our session keeps Linux's autogroup
+    # scheduler from treating it as a separate unit (see own_process_group).
+    with MongoServer(tmp_path / "db") as server:
+        pid = server.pid
+        assert pid is not None
+        assert os.getpgid(pid) == pid != os.getpgid(0)
+        assert os.getsid(pid) == os.getsid(0)
+
+
 def test_context_manager_starts_and_stops(tmp_path: Path) -> None:
     with MongoServer(tmp_path / "db") as server:
         pid = server.pid

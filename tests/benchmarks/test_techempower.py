@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
 from benchmarks.techempower import (
+    ROOT,
+    TARGETS,
     Report,
     Sample,
     parse_args,
     parse_wrk,
     rss_mb,
+    start_server,
     targets_markdown,
+    wait_ready,
 )
 
 # wrk 4.1.0 --latency, as printed on a loaded run (errors and non-2xx lines present).
@@ -92,3 +97,19 @@ def test_pin_runs_one_worker_and_one_wrk_thread_each_on_its_own_core() -> None:
     args = parse_args(["--pin", "--workers", "2", "--threads", "2"])
     assert (args.pin, args.workers, args.threads) == (True, 1, 1)
     assert parse_args([]).pin is False
+
+
+def test_a_target_runs_in_its_own_process_group_but_in_our_session(tmp_path: Path) -> None:
+    # A session of its own would make Linux's autogroup scheduler share the CPU between
+    # gunicorn and wrk as two units, and starve some connections for seconds (p99 ~1 s,
+    # wrk timeouts); a group of its own is what stopping the workers with it needs.
+    env = {**os.environ, "BENCH_WORKER_CONNECTIONS": "10", "PYTHONPATH": str(ROOT)}
+    server = start_server("raw", TARGETS["raw"], env, 1, tmp_path)
+    try:
+        wait_ready(server)
+        pid = server.process.pid
+        assert os.getpgid(pid) == pid != os.getpgid(0)
+        assert os.getsid(pid) == os.getsid(0)
+    finally:
+        server.stop()
+    assert server.process.returncode is not None
