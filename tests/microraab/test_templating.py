@@ -8,6 +8,7 @@ import pytest
 from jinja2 import DictLoader, UndefinedError
 
 from microraab import App, Request, flash
+from microraab.templating import Template
 
 
 def test_render_puts_request_in_the_context_and_escapes_html(app: App) -> None:
@@ -91,3 +92,30 @@ def test_app_without_template_folder_renders_strings(make_app: Callable[..., App
     app = App("x", template_folder=None, config={"SECRET_KEY": "k"})
     assert app.jinja_env.loader is None
     assert app.jinja_env.from_string("{{ 1 + 1 }}").render() == "2"
+
+
+def test_a_render_sees_globals_as_jinja_does_layered_and_live(app: App) -> None:
+    # microraab's Template merges the ChainMap of globals itself (PERF); what a template
+    # sees must not change: its own globals over the environment's, later ones included.
+    env = app.jinja_env
+    env.loader = DictLoader(
+        {
+            "g.html": "{{ shade }}/{{ later }}/{{ config.ENV }}/{{ local }}",
+            "inc.html": "{% include 'g.html' %}|{% set shade = 'set' %}{{ shade }}",
+        }
+    )
+    env.globals["shade"] = "env"
+    own = env.get_template("g.html", globals={"shade": "own"})
+    assert isinstance(own, Template)
+    assert own.render(local=1) == "own//production/1"
+    env.globals["later"] = "added"  # after the template was loaded
+    assert own.render(local=2) == "own/added/production/2"
+    assert own.render(shade="var") == "var/added/production/"  # a render's vars win
+    assert env.get_template("inc.html").render() == "env/added/production/|set"
+    context = own.new_context({"local": 3})
+    assert context.get_all() == {**env.globals, "shade": "own", "local": 3}
+    assert "shade" in context.globals_keys and "local" not in context.globals_keys
+    assert env.globals["shade"] == "env"  # the template's own never leak into the env's
+    plain = env.from_string("{{ shade }}")
+    plain.globals = {"shade": "a plain dict"}  # Jinja allows any mapping here
+    assert plain.render() == "a plain dict"
