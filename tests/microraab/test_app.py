@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import logging
+import weakref
 import wsgiref.validate
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -465,6 +467,33 @@ def test_teardown_runs_when_the_exception_propagates(make_app: Callable[..., App
     with pytest.raises(RuntimeError):
         app.test_client().get("/")
     assert len(seen) == 1 and isinstance(seen[0], RuntimeError)
+
+
+@pytest.mark.parametrize("path", ["/missing", "/only-get", "/dir", "/fail"])
+def test_a_failed_request_is_freed_without_the_cyclic_gc(
+    app: App, path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An exception kept on the request (routing_exception) or in a frame its traceback
+    # holds would keep the request, its environ and its response in a reference cycle.
+    monkeypatch.setattr(app.logger, "propagate", False)  # pytest keeps records' tracebacks
+    requests: list[weakref.ref[Request]] = []
+    app.before_request(lambda request: requests.append(weakref.ref(request)))
+    app.add_url_rule("/only-get", "only_get", lambda request: "")
+    app.add_url_rule("/dir/", "dir", lambda request: "")
+
+    @app.route("/fail")
+    def fail(request: Request) -> str:
+        raise RuntimeError("x")
+
+    client = app.test_client()
+    method = "POST" if path == "/only-get" else "GET"
+    gc.disable()
+    try:
+        status = client.open(path, method=method).status_code
+        assert status == {"/missing": 404, "/only-get": 405, "/dir": 308, "/fail": 500}[path]
+        assert len(requests) == 1 and requests[0]() is None
+    finally:
+        gc.enable()
 
 
 def test_teardown_sees_none_when_an_error_handler_answered(app: App) -> None:
