@@ -5,6 +5,9 @@ realistic environ passed to ``app(environ, start_response)``, with the body cons
 Apps are measured interleaved, several rounds, and the median is reported.
 
     python benchmarks/inprocess.py [--rounds 7] [--number 20000]
+
+``--stages`` times the pieces of one microraab request instead; ``--render`` the fortunes
+page's render (Jinja2 as the peer apps use it, against microraab's ``App.render``).
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 MESSAGE = "Hello, World!"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def make_environ(path: str) -> dict[str, Any]:
@@ -204,6 +209,17 @@ def time_app(app: WSGIApp, path: str, number: int) -> float:
     return (time.perf_counter() - start) / number * 1e6
 
 
+def time_pieces(pieces: dict[str, Callable[[], Any]], number: int) -> dict[str, float]:
+    """µs per call of each piece, over ``number`` calls, one piece after the other."""
+    costs = {}
+    for name, piece in pieces.items():
+        start = time.perf_counter()
+        for _ in range(number):
+            piece()
+        costs[name] = (time.perf_counter() - start) / number * 1e6
+    return costs
+
+
 def stage_costs(number: int) -> dict[str, float]:
     """µs per call of each piece of microraab's plaintext request, timed one at a time on
     the same request: where the whole request's time goes."""
@@ -233,13 +249,31 @@ def stage_costs(number: int) -> dict[str, float]:
         "Response()+process": process_response,
         "send_response": lambda: app.send_response(request, response, ignore),
     }
-    costs = {}
-    for name, piece in pieces.items():
-        start = time.perf_counter()
-        for _ in range(number):
-            piece()
-        costs[name] = (time.perf_counter() - start) / number * 1e6
-    return costs
+    return time_pieces(pieces, number)
+
+
+def render_costs(number: int) -> dict[str, float]:
+    """µs per render of TechEmpower's fortunes page (its 13 rows, no database): by a Jinja2
+    Environment as the peer apps build it, and by microraab's ``App.render`` (which also
+    puts ``request`` in the context and makes the HTML Response)."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))  # run as a script: app/ and benchmarks/ are importable
+    from app import worlds
+    from benchmarks.targets.shared import FORTUNES_TEMPLATE, fortunes_template
+    from microraab import App
+
+    rows = sorted([*worlds.FORTUNES, worlds.ADDITIONAL_FORTUNE], key=lambda row: row[1])
+    jinja_template = fortunes_template()
+    app = App("bench", template_folder=ROOT / "templates", config={"SECRET_KEY": "bench"})
+    request = app.request_class(make_environ("/fortunes"), app, "id")
+    pieces: dict[str, Callable[[], Any]] = {
+        "Jinja2 Template.render": lambda: jinja_template.render(fortunes=rows),
+        "microraab App.render": lambda: app.render(request, FORTUNES_TEMPLATE, fortunes=rows),
+    }
+    page = jinja_template.render(fortunes=rows)
+    if app.render(request, FORTUNES_TEMPLATE, fortunes=rows).get_data(as_text=True) != page:
+        raise AssertionError("microraab renders the fortunes page differently from Jinja2")
+    return time_pieces(pieces, number)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -257,12 +291,19 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="instead, time the pieces of one microraab plaintext request one by one",
     )
+    parser.add_argument(
+        "--render",
+        action="store_true",
+        help="instead, time the fortunes page's render: Jinja2 as the peers use it, microraab",
+    )
     args = parser.parse_args(argv)
-    if args.stages:
-        runs = [stage_costs(args.number) for _ in range(args.rounds)]
-        print(f"microraab /plaintext, µs per call, median of {args.rounds} x {args.number}")
+    if args.stages or args.render:
+        costs = render_costs if args.render else stage_costs
+        runs = [costs(args.number) for _ in range(args.rounds)]
+        what = "the fortunes page" if args.render else "microraab /plaintext"
+        print(f"{what}, µs per call, median of {args.rounds} x {args.number}")
         for name in runs[0]:
-            print(f"{name:<20}{statistics.median(run[name] for run in runs):8.2f}")
+            print(f"{name:<24}{statistics.median(run[name] for run in runs):8.2f}")
         return 0
     if args.xray:
         APPS["microraab-dev"] = lambda: microraab_app(ENV="development")

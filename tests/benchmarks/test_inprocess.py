@@ -35,3 +35,13 @@ def test_the_stage_costs_cover_the_pieces_of_a_request() -> None:
     costs = inprocess.stage_costs(20)
     assert {"whole request", "Request()", "Response()", "send_response"} <= set(costs)
     assert all(value > 0 for value in costs.values())
+
+
+def test_the_render_costs_time_both_ways_of_rendering_the_same_page(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    costs = inprocess.render_costs(20)  # AssertionError if the two pages differ
+    assert set(costs) == {"Jinja2 Template.render", "microraab App.render"}
+    assert all(value > 0 for value in costs.values())
+    assert inprocess.main(["--render", "--rounds", "1", "--number", "10"]) == 0
+    assert "microraab App.render" in capsys.readouterr().out
