@@ -339,8 +339,8 @@ class Report:
     samples: dict[str, dict[str, list[Sample]]] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
 
-    def paired_ratio(self, test: str, target: str, base: str) -> float | None:
-        """The median over rounds of ``target``'s req/s over ``base``'s in the same round.
+    def paired_ratios(self, test: str, target: str, base: str) -> list[float]:
+        """``target``'s req/s over ``base``'s, round by round ([] if either is missing).
 
         Targets run back to back within a round, so a round's ratio cancels the drift of
         a shared machine that a ratio of two medians (from different rounds) keeps.
@@ -348,9 +348,13 @@ class Report:
         ours = self.samples.get(target, {}).get(test, [])
         theirs = self.samples.get(base, {}).get(test, [])
         if not ours or not theirs:
-            return None
+            return []
         pairs = zip(ours, theirs, strict=True)  # one sample a round each
-        ratios = [a.requests_per_sec / b.requests_per_sec for a, b in pairs]
+        return [a.requests_per_sec / b.requests_per_sec for a, b in pairs]
+
+    def paired_ratio(self, test: str, target: str, base: str) -> float | None:
+        """The median of :meth:`paired_ratios`, None if there are none."""
+        ratios = self.paired_ratios(test, target, base)
         return statistics.median(ratios) if ratios else None
 
     def medians(self) -> dict[str, dict[str, dict[str, float]]]:
@@ -362,6 +366,9 @@ class Report:
                 rps = [s.requests_per_sec for s in samples]
                 out.setdefault(test, {})[target] = {
                     "x_raw": self.paired_ratio(test, target, "raw") or 0.0,
+                    # The rounds' lowest and highest: how far one round's ratio can stray.
+                    "x_raw_min": min(self.paired_ratios(test, target, "raw") or [0.0]),
+                    "x_raw_max": max(self.paired_ratios(test, target, "raw") or [0.0]),
                     "x_flask": self.paired_ratio(test, target, "flask") or 0.0,
                     "requests_per_sec": statistics.median(rps),
                     "spread_pct": (max(rps) - min(rps)) / statistics.median(rps) * 100,
@@ -487,8 +494,8 @@ def targets_markdown(medians: dict[str, dict[str, dict[str, float]]]) -> list[st
     lines = [
         "## microraab against its targets",
         "",
-        "| test | target x raw | microraab x raw | met | ahead of | behind |",
-        "|---|---:|---:|---|---|---|",
+        "| test | target x raw | microraab x raw | rounds' range | met | ahead of | behind |",
+        "|---|---:|---:|---:|---|---|---|",
     ]
     for test, goal in TARGET_X_RAW.items():
         by_target = medians.get(test, {})
@@ -501,6 +508,7 @@ def targets_markdown(medians: dict[str, dict[str, dict[str, float]]]) -> list[st
         behind = [p for p in peers if by_target[p]["x_raw"] >= ours["x_raw"]]
         lines.append(
             f"| {test} | {goal:.2f} | {ours['x_raw']:.3f} | "
+            f"{ours.get('x_raw_min', 0.0):.3f}-{ours.get('x_raw_max', 0.0):.3f} | "
             f"{'yes' if round(ours['x_raw'], 3) >= goal else 'no'} | {', '.join(ahead) or '-'} | "
             f"{', '.join(behind) or '-'} |"
         )
