@@ -11,6 +11,8 @@ import datetime
 import decimal
 import json as _json
 import uuid
+from collections.abc import Callable
+from json import encoder as _json_encoder
 from typing import Any
 
 
@@ -30,10 +32,25 @@ def _default(value: Any) -> Any:
 # JSONEncoder on every call that passes options (~1 µs).
 _encoder = _json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_default)
 
+# PERF: the C encoder underneath, made once: 1.3 -> 0.6 µs for a small document.
+# JSONEncoder.encode makes a new one on every call for its circular-reference check (a
+# fresh ``markers`` dict). Without that check a cycle ends in RecursionError instead of
+# ValueError: a bug in the view either way, answered 500. The same settings as _encoder.
+_make_c_encoder: Callable[..., Any] | None = getattr(_json_encoder, "c_make_encoder", None)
+_c_encoder = (
+    _make_c_encoder(
+        None, _default, _json_encoder.encode_basestring, None, ":", ",", False, False, True
+    )
+    if _make_c_encoder is not None
+    else None
+)
+
 
 def dumps(value: Any) -> str:
     """Serialise ``value`` compactly; TypeError names a type that cannot be encoded."""
-    return _encoder.encode(value)
+    if _c_encoder is None:  # pragma: no cover - a Python without the json C accelerator
+        return _encoder.encode(value)
+    return "".join(_c_encoder(value, 0))
 
 
 def loads(data: str | bytes) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import decimal
+import json as stdlib_json
 import uuid
 
 import pytest
@@ -38,6 +39,35 @@ class Point:
 )  # fmt: skip
 def test_extra_types_encode_compactly(value: object, encoded: str) -> None:
     assert json.dumps(value) == encoded
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"id": 1, "randomNumber": 2},
+        [1.5, -0.0, 1e300, float("nan"), float("inf"), 2**70, True, False, None],
+        {"nested": {"list": [{"a": [1, {"b": "c"}]}], "empty": {}, "none": []}},
+        'quotes " backslash \\ newline \n tab \t nul \x00 é 中 😀',
+        {1: "int key", 2.5: "float key", False: "bool key", None: "null key"},
+        "just a string",
+        42,
+        [datetime.date(2026, 1, 2), {"s": {3}}],
+    ],
+    ids=["world", "numbers", "nested", "escapes", "non-str-keys", "str", "int", "defaults"],
+)
+def test_dumps_is_exactly_what_jsonencoder_makes_with_the_same_settings(value: object) -> None:
+    # microraab calls the C encoder directly (PERF); the text must not change.
+    reference = stdlib_json.JSONEncoder(
+        separators=(",", ":"), ensure_ascii=False, default=json._default
+    )
+    assert json.dumps(value) == reference.encode(value)
+
+
+def test_a_cycle_is_an_error_not_a_hang() -> None:
+    cycle: list[object] = []
+    cycle.append(cycle)
+    with pytest.raises(RecursionError):
+        json.dumps({"cycle": cycle})
 
 
 def test_unknown_type_is_a_type_error_naming_it() -> None:
