@@ -397,6 +397,15 @@ class Report:
             "failures": self.failures,
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Report:
+        """The Report that :meth:`to_json` wrote (its medians are recomputed)."""
+        samples = {
+            target: {test: [Sample(**s) for s in found] for test, found in by_test.items()}
+            for target, by_test in data["samples"].items()
+        }
+        return cls(data["meta"], data["correctness"], samples, data.get("failures", []))
+
     def to_markdown(self) -> str:
         meta = self.meta
         lines = [
@@ -521,6 +530,21 @@ def _paired(ratio: float) -> str:
 
 def _ratio(value: float, base: float | None) -> str:
     return f"{value / base:.2f}" if base else "-"
+
+
+def pooled(reports: list[Report]) -> Report:
+    """One Report holding every round of ``reports``, for targets measured in all of them.
+
+    Each run's rounds stay paired (every target has one sample a round), so the pooled
+    same-round ratios are the runs' ratios side by side: more rounds, a steadier median.
+    """
+    samples: dict[str, dict[str, list[Sample]]] = {}
+    for target in reports[0].samples:
+        for test in reports[0].samples[target]:
+            runs = [report.samples.get(target, {}).get(test) for report in reports]
+            if all(runs):
+                samples.setdefault(target, {})[test] = [s for run in runs for s in run or []]
+    return Report({"pooled": [report.meta.get("date") for report in reports]}, samples=samples)
 
 
 def versions() -> dict[str, str]:
@@ -708,6 +732,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="correctness, then ~2 s of plaintext and db on raw and microraab",
     )
     parser.add_argument(
+        "--pool",
+        nargs="+",
+        type=Path,
+        metavar="JSON",
+        help="instead of running, print the targets table of these runs' rounds together",
+    )
+    parser.add_argument(
         "--output",
         type=Path,
         default=None,
@@ -728,6 +759,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.pool:
+        runs = [Report.from_json(json.loads(path.read_text())) for path in args.pool]
+        report = pooled(runs)
+        rounds = max(
+            len(found) for by_test in report.samples.values() for found in by_test.values()
+        )
+        print(f"Pooled: {rounds} rounds from {', '.join(str(p) for p in args.pool)}\n")
+        print("\n".join(targets_markdown(report.medians())))
+        return 0
     try:
         report = run(args)
     except KeyboardInterrupt:

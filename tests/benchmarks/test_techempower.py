@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -12,8 +13,10 @@ from benchmarks.techempower import (
     TARGETS,
     Report,
     Sample,
+    main,
     parse_args,
     parse_wrk,
+    pooled,
     rss_mb,
     start_server,
     targets_markdown,
@@ -113,3 +116,23 @@ def test_a_target_runs_in_its_own_process_group_but_in_our_session(tmp_path: Pat
     finally:
         server.stop()
     assert server.process.returncode is not None
+
+
+def test_runs_pool_their_rounds_still_paired_and_round_trip_through_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = _report({"raw": [100, 100], "microraab": [90, 90], "falcon": [80, 80]})
+    second = _report({"raw": [50, 50], "microraab": [50, 48]})  # a slower machine, no falcon
+    both = pooled([first, second])
+    assert both.paired_ratios("plaintext", "microraab", "raw") == [0.9, 0.9, 1.0, 0.96]
+    assert both.paired_ratio("plaintext", "microraab", "raw") == pytest.approx(0.93)
+    assert "falcon" not in both.samples  # measured in one run only: not paired in the other
+    assert Report.from_json(json.loads(json.dumps(first.to_json()))).samples == first.samples
+    paths = []
+    for name, report in (("first", first), ("second", second)):
+        paths.append(tmp_path / f"{name}.json")
+        paths[-1].write_text(json.dumps(report.to_json()))
+    assert main(["--pool", *map(str, paths)]) == 0
+    out = capsys.readouterr().out
+    assert "Pooled: 4 rounds" in out
+    assert "| plaintext | 0.93 | 0.930 | 0.900-1.000 | yes | - | - |" in out
