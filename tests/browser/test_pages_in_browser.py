@@ -16,6 +16,7 @@ import pytest
 
 pytest.importorskip("selenium", reason="browser tests need selenium (pip install -e '.[dev]')")
 
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
@@ -44,6 +45,28 @@ def wait(browser: Browser, condition: Any, timeout: float = 10) -> Any:
     return WebDriverWait(browser.driver, timeout).until(condition)
 
 
+def gone(element: Any) -> Any:
+    """A wait condition: ``element``'s page has been replaced (Selenium's ``staleness_of``).
+
+    Mid-navigation Chromium may answer "Node with given id does not belong to the
+    document" instead of a stale-element error. It means the same, and Selenium's own
+    condition would raise it.
+    """
+
+    def replaced(driver: Any) -> bool:
+        try:
+            element.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as e:
+            if "does not belong to the document" in str(e):
+                return True
+            raise
+        return False
+
+    return replaced
+
+
 def text(browser: Browser, css: str) -> str:
     return str(browser.driver.find_element(By.CSS_SELECTOR, css).text)
 
@@ -67,13 +90,13 @@ def submit_form(browser: Browser, url: str, code: str = "", with_token: bool = T
         form.find_element(By.ID, "code").send_keys(code)
     old_page = driver.find_element(By.TAG_NAME, "html")
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    wait(browser, expected_conditions.staleness_of(old_page))
+    wait(browser, gone(old_page))
 
 
 def follow_link(browser: Browser, css: str) -> None:
     old_page = browser.driver.find_element(By.TAG_NAME, "html")
     browser.driver.find_element(By.CSS_SELECTOR, css).click()
-    wait(browser, expected_conditions.staleness_of(old_page))
+    wait(browser, gone(old_page))
 
 
 def test_shorten_a_url_follow_it_and_see_the_click_counted(
