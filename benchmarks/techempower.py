@@ -364,11 +364,12 @@ class Report:
                 if not samples:
                     continue
                 rps = [s.requests_per_sec for s in samples]
+                to_raw = self.paired_ratios(test, target, "raw") or [0.0]
                 out.setdefault(test, {})[target] = {
-                    "x_raw": self.paired_ratio(test, target, "raw") or 0.0,
+                    "x_raw": statistics.median(to_raw),
                     # The rounds' lowest and highest: how far one round's ratio can stray.
-                    "x_raw_min": min(self.paired_ratios(test, target, "raw") or [0.0]),
-                    "x_raw_max": max(self.paired_ratios(test, target, "raw") or [0.0]),
+                    "x_raw_min": min(to_raw),
+                    "x_raw_max": max(to_raw),
                     "x_flask": self.paired_ratio(test, target, "flask") or 0.0,
                     "requests_per_sec": statistics.median(rps),
                     "spread_pct": (max(rps) - min(rps)) / statistics.median(rps) * 100,
