@@ -61,8 +61,9 @@ class Template(jinja2.Template):
         # PERF: a template's globals are a ChainMap (its own over the environment's, so a
         # global added later is still seen), and Jinja copies them into every render's
         # context with dict() and set(): one Python-level ChainMap.__getitem__ per global.
-        # Merging the plain dicts underneath gives the same mapping, in C: 6 µs less a
-        # render of the fortunes page with microraab's eleven globals (23.3 -> 17.4 µs).
+        # Merging the plain dicts underneath gives the same mapping, in C: with microraab's
+        # eleven globals, App.render of the fortunes page went 28.3 -> 19.3 µs
+        # (`python benchmarks/inprocess.py --render`).
         return new_context(
             self.environment, self.name, self.blocks, vars, shared, _merged(self.globals), locals
         )
