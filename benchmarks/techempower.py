@@ -6,6 +6,8 @@
         --duration 10 --rounds 5
     python -m benchmarks.techempower --pin --targets raw,microraab --tests plaintext \\
         --duration 2 --rounds 10                     # a quieter A/B: one core each side
+    python -m benchmarks.techempower --targets raw,microraab --tests plaintext \\
+        --target flat=benchmarks.experiments.flat_app:app   # an experiment beside them
 
 One private ``mongod`` (temporary directory, free port) is started and seeded with
 :func:`app.worlds.seed`. Each target (``benchmarks/targets/*.py``) is served by its own
@@ -603,7 +605,8 @@ def run(args: argparse.Namespace) -> Report:
         )
         stack.callback(_stop_all, servers)
         for name in args.targets:
-            servers[name] = start_server(name, TARGETS[name], env, args.workers, temp, args.pin)
+            spec = args.extra_targets.get(name) or TARGETS[name]
+            servers[name] = start_server(name, spec, env, args.workers, temp, args.pin)
         for name, server in list(servers.items()):
             try:
                 wait_ready(server)
@@ -691,6 +694,15 @@ def _names(value: str, known: dict[str, str]) -> list[str]:
     return names
 
 
+def _extra_target(value: str) -> tuple[str, str]:
+    name, _, spec = value.partition("=")
+    if not re.fullmatch(r"[a-z0-9_-]+", name) or name in TARGETS or ":" not in spec:
+        raise argparse.ArgumentTypeError(
+            f"expected NAME=MODULE:APP with a new lowercase name (got {value!r})"
+        )
+    return name, spec
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.techempower", description=__doc__.splitlines()[0]
@@ -714,6 +726,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=lambda v: _names(v, TESTS),
         default=list(TESTS),
         help=f"comma-separated, from {','.join(TESTS)} [all]",
+    )
+    parser.add_argument(
+        "--target",
+        dest="extra_targets",
+        type=_extra_target,
+        action="append",
+        default=[],
+        metavar="NAME=MODULE:APP",
+        help="also measure this WSGI app, e.g. from benchmarks/experiments/ (repeatable)",
     )
     parser.add_argument("--connections", type=int, default=64, help="wrk -c [64]")
     parser.add_argument("--threads", type=int, default=2, help="wrk -t [2]")
@@ -747,6 +768,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "[benchmarks/results/latest, or .../smoke with --smoke]",
     )
     args = parser.parse_args(argv)
+    args.extra_targets = dict(args.extra_targets)
+    args.targets += [name for name in args.extra_targets if name not in args.targets]
     if args.pin:
         args.workers, args.threads = 1, 1
     if args.smoke:

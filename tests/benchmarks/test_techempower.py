@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import json
 import os
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pymongo import MongoClient
 
+from app import worlds
+from benchmarks.checks import check_target
 from benchmarks.techempower import (
     ROOT,
     TARGETS,
+    TESTS,
     Report,
     Sample,
     main,
@@ -100,6 +106,52 @@ def test_pin_runs_one_worker_and_one_wrk_thread_each_on_its_own_core() -> None:
     args = parse_args(["--pin", "--workers", "2", "--threads", "2"])
     assert (args.pin, args.workers, args.threads) == (True, 1, 1)
     assert parse_args([]).pin is False
+
+
+def test_an_extra_target_is_measured_beside_the_chosen_ones() -> None:
+    spec = "benchmarks.experiments.flat_app:app"
+    args = parse_args(["--targets", "raw,microraab", "--target", f"flat={spec}"])
+    assert args.targets == ["raw", "microraab", "flat"]
+    assert args.extra_targets == {"flat": spec}
+
+
+@pytest.mark.parametrize(
+    "value", ["flat", "flat=module", "Flat=module:app", "raw=benchmarks.experiments.flat_app:app"]
+)
+def test_an_extra_target_needs_a_new_name_a_module_and_an_app(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        parse_args(["--target", value])
+    assert "expected NAME=MODULE:APP" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("module", ["raw_with_id_app", "flat_app"])
+def test_each_experiment_passes_every_check_and_echoes_a_request_id(
+    module: str, mongo_uri: str, mongo_client: MongoClient[dict[str, Any]], tmp_path: Path
+) -> None:
+    # An experiment prices one idea against microraab: it must answer as the targets do,
+    # request id included, or its figure would price something else.
+    database = mongo_client[f"bench_{module}_{os.getpid()}"]
+    worlds.seed(database)
+    env = {
+        **os.environ,
+        "BENCH_WORKER_CONNECTIONS": "10",
+        "PYTHONPATH": str(ROOT),
+        "MONGODB_URI": f"{mongo_uri.rstrip('/')}/{database.name}",
+        "MONGODB_DATABASE": database.name,
+    }
+    server = start_server(module, f"benchmarks.experiments.{module}:app", env, 1, tmp_path)
+    try:
+        wait_ready(server)
+        problems = check_target(server.base_url, database, list(TESTS))
+        with urllib.request.urlopen(server.base_url + "/plaintext", timeout=5) as answer:
+            request_id = answer.headers["X-Request-ID"]
+    finally:
+        server.stop()
+        mongo_client.drop_database(database.name)
+    assert problems == {test: [] for test in TESTS}
+    assert request_id and len(request_id) > 9, request_id
 
 
 def test_a_target_runs_in_its_own_process_group_but_in_our_session(tmp_path: Path) -> None:
