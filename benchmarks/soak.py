@@ -159,7 +159,9 @@ def soak(args: argparse.Namespace, mongo_uri: str, workdir: Path) -> dict[str, A
             print(f"wrk {path}: {args.duration} s, {args.connections} connections", flush=True)
             targets[name] = run_wrk(base + path, args.duration, args.connections, args.threads)
             targets[name]["rss_kib_after"] = {pid: rss_kib(pid) for pid in workers}
-        clicks = client[database].links.find_one({"code": "soak"})["clicks"]
+        soaked = client[database].links.find_one({"code": "soak"})
+        assert soaked is not None, "the soak link is gone"
+        clicks = soaked["clicks"]
         workers_end = worker_pids(process.pid)
         ready = call(port, "GET", "/readyz")[0]
     finally:
