@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import collections
 import contextlib
-import os
 import re
 import subprocess
 import sys
@@ -38,7 +37,6 @@ from pymongo import MongoClient
 from app import worlds
 from benchmarks.techempower import (
     DATABASE,
-    ROOT,
     TARGETS,
     TESTS,
     WRK_CPU,
@@ -48,6 +46,7 @@ from benchmarks.techempower import (
     run_wrk,
     start_mongod,
     start_server,
+    target_env,
     wait_ready,
 )
 
@@ -169,13 +168,7 @@ def run(args: argparse.Namespace) -> dict[str, Profile]:
         client: MongoClient[dict[str, Any]] = MongoClient(mongo.uri)
         stack.callback(client.close)
         worlds.seed(client[DATABASE])
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MONGODB_")}
-        env.update(
-            MONGODB_URI=f"{mongo.uri.rstrip('/')}/{DATABASE}",
-            MONGODB_DATABASE=DATABASE,
-            BENCH_WORKER_CONNECTIONS="1000",
-            PYTHONPATH=str(ROOT),
-        )
+        env = target_env(mongo.uri, 1000)
         for run_number in range(args.runs):
             for name in args.targets:
                 server = start_server(name, args.specs[name], env, 1, temp, pin=True)

@@ -271,6 +271,18 @@ class Server:
             self.process.wait(5)
 
 
+def target_env(mongo_uri: str, worker_connections: int) -> dict[str, str]:
+    """The environment every target's gunicorn gets: ours, with the run's own database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MONGODB_")}
+    env.update(
+        MONGODB_URI=f"{mongo_uri.rstrip('/')}/{DATABASE}",
+        MONGODB_DATABASE=DATABASE,
+        BENCH_WORKER_CONNECTIONS=str(worker_connections),
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
 def start_server(
     name: str, spec: str, env: dict[str, str], workers: int, log_dir: Path, pin: bool = False
 ) -> Server:
@@ -596,13 +608,7 @@ def run(args: argparse.Namespace) -> Report:
             f"mongod {report.meta['mongodb']} at {mongo.uri}: seeded {worlds.seed(db)}", flush=True
         )
 
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MONGODB_")}
-        env.update(
-            MONGODB_URI=f"{mongo.uri.rstrip('/')}/{DATABASE}",
-            MONGODB_DATABASE=DATABASE,
-            BENCH_WORKER_CONNECTIONS=str(args.worker_connections),
-            PYTHONPATH=str(ROOT),
-        )
+        env = target_env(mongo.uri, args.worker_connections)
         stack.callback(_stop_all, servers)
         for name in args.targets:
             spec = args.extra_targets.get(name) or TARGETS[name]
