@@ -182,19 +182,27 @@ class App(Scaffold):
 
     def url_for(
         self,
+        /,
         endpoint: str,
         *,
         _request: Request | None = None,
-        _external: bool = False,
+        _external: bool | None = None,
         _anchor: str | None = None,
         _method: str | None = None,
+        _scheme: str | None = None,
         **values: Any,
     ) -> str:
         """The URL of ``endpoint`` with ``values``; werkzeug BuildError if it cannot be built.
 
         With a request, URLs are relative to its script root and ``_external`` uses its
-        host; without one, ``SERVER_NAME`` and ``APPLICATION_ROOT`` are used.
+        host; without one, ``SERVER_NAME`` and ``APPLICATION_ROOT`` are used. ``_scheme``
+        makes the URL external (as in Flask); with ``_external=False`` it is a ValueError.
         """
+        if _scheme is not None:
+            if _external is False:
+                # Flask's rule: a scheme on a relative URL would be silently lost.
+                raise ValueError("When specifying '_scheme', '_external' must be True.")
+            _external = True
         if _request is not None:
             adapter = _request.url_adapter
         else:
@@ -203,7 +211,13 @@ class App(Scaffold):
                 config["SERVER_NAME"], config["APPLICATION_ROOT"], config["PREFERRED_URL_SCHEME"]
             )
         return build_url(
-            adapter, endpoint, values, method=_method, external=_external, anchor=_anchor
+            adapter,
+            endpoint,
+            values,
+            method=_method,
+            external=bool(_external),
+            anchor=_anchor,
+            scheme=_scheme,
         )
 
     @cached_property

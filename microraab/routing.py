@@ -136,9 +136,10 @@ def build_url(
     method: str | None = None,
     external: bool = False,
     anchor: str | None = None,
+    scheme: str | None = None,
 ) -> str:
     """Build the URL for ``endpoint``; raises werkzeug's BuildError naming what is wrong."""
-    url = adapter.build(endpoint, values, method=method, force_external=external)
+    url = adapter.build(endpoint, values, method=method, url_scheme=scheme, force_external=external)
     if anchor is not None:
         url += "#" + quote(anchor, safe="%!#$&'()*+,/:;=?@")
     return url

@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 @pass_context
-def _url_for(context: Context, endpoint: str, **values: Any) -> str:
+def _url_for(context: Context, /, endpoint: str, **values: Any) -> str:
     app: App = context["app"]
     return app.url_for(endpoint, _request=context.get("request"), **values)
 

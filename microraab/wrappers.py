@@ -168,11 +168,13 @@ class Request(_Request):
 
     def url_for(
         self,
+        /,
         endpoint: str,
         *,
-        _external: bool = False,
+        _external: bool | None = None,
         _anchor: str | None = None,
         _method: str | None = None,
+        _scheme: str | None = None,
         **values: Any,
     ) -> str:
         """Build a URL for ``endpoint``; werkzeug's BuildError names what is missing."""
@@ -182,6 +184,7 @@ class Request(_Request):
             _external=_external,
             _anchor=_anchor,
             _method=_method,
+            _scheme=_scheme,
             **values,
         )
 

@@ -195,6 +195,37 @@ def test_url_for_outside_a_request_uses_server_name(make_app: Callable[..., App]
     assert app.url_for("x", _external=True) == "https://app.example/x"
 
 
+def test_url_for_scheme_makes_an_external_url_with_that_scheme(app: App) -> None:
+    @app.route("/page")
+    def page(request: Request) -> dict[str, str]:
+        return {
+            "implied": request.url_for("page", _scheme="https"),
+            "explicit": request.url_for("page", _scheme="https", _external=True),
+        }
+
+    urls = Client(app).get("/page", headers={"Host": "h.example"}).json
+    assert urls == {"implied": "https://h.example/page", "explicit": "https://h.example/page"}
+    assert app.url_for("page", _scheme="https") == "https://localhost/page"
+
+
+def test_url_for_scheme_on_a_relative_url_is_a_value_error(app: App) -> None:
+    app.add_url_rule("/page", "page", lambda request: "x")
+    with pytest.raises(ValueError, match="'_external' must be True"):
+        app.url_for("page", _scheme="https", _external=False)
+
+
+def test_url_for_accepts_url_values_named_self_and_context(app: App) -> None:
+    @app.route("/<self>")
+    def named_self(request: Request, self: str) -> str:
+        template = "{{ url_for('named_self', self='t', context='c') }}"
+        return request.url_for("named_self", self="r") + app.jinja_env.from_string(template).render(
+            request=request
+        )
+
+    assert app.url_for("named_self", self="2") == "/2"
+    assert Client(app).get("/x").data == b"/r/t?context=c"
+
+
 def test_url_for_unknown_endpoint_raises_build_error(app: App) -> None:
     with pytest.raises(BuildError, match="Could not build url for endpoint 'nope'"):
         app.url_for("nope")
