@@ -34,7 +34,7 @@ from microraab.config import DEVELOPMENT, check_production_ready, load_config
 from microraab.errors import error_response
 from microraab.logging import RequestIds, configure_logging
 from microraab.modules import Module
-from microraab.routing import Route, Router, View, build_url
+from microraab.routing import EndpointConflict, Route, Router, View, build_url
 from microraab.scaffold import ErrorHandler, Scaffold
 from microraab.sessions import SessionInterface
 from microraab.templating import create_environment
@@ -121,9 +121,20 @@ class App(Scaffold):
         *,
         methods: Iterable[str] | None = None,
         module: str | None = None,
+        view_func: View | None = None,
+        provide_automatic_options: bool | None = None,
         **options: Any,
     ) -> None:
-        """Route ``rule`` to ``view``; ValueError if ``endpoint`` already has another view."""
+        """Route ``rule`` to ``view`` (or ``view_func``, Flask's name for it).
+
+        ``methods`` and ``provide_automatic_options`` default to the view's attributes of
+        those names (a class-based view's). EndpointConflict (a ValueError) if
+        ``endpoint`` already has another view.
+        """
+        if view_func is not None:
+            if view is not None:
+                raise TypeError("add_url_rule takes view or view_func, not both")
+            view = view_func
         if endpoint is None:
             if view is None:
                 raise ValueError("add_url_rule needs an endpoint or a view")
@@ -132,10 +143,23 @@ class App(Scaffold):
             raise TypeError("methods must be a list of strings, like methods=['POST']")
         if view is not None:
             existing = self.view_functions.get(endpoint)
-            if existing is not None and existing is not view:
-                raise ValueError(f"Endpoint {endpoint!r} is already routed to {existing!r}")
+            # ==, not is: a bound method is a new object each time it is read.
+            if existing is not None and existing != view:
+                raise EndpointConflict(f"Endpoint {endpoint!r} is already routed to {existing!r}")
             self.view_functions[endpoint] = view
-        route = Route(rule, endpoint=endpoint, view=view, methods=methods, module=module, **options)
+            if methods is None:
+                methods = getattr(view, "methods", None)
+            if provide_automatic_options is None:
+                provide_automatic_options = getattr(view, "provide_automatic_options", None)
+        route = Route(
+            rule,
+            endpoint=endpoint,
+            view=view,
+            methods=methods,
+            module=module,
+            provide_automatic_options=provide_automatic_options,
+            **options,
+        )
         self.router.add(route)
 
     def add_converter(self, name: str, converter: type[BaseConverter]) -> None:

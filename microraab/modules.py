@@ -56,9 +56,11 @@ class Module(Scaffold):
         view: View | None = None,
         *,
         methods: Iterable[str] | None = None,
+        view_func: View | None = None,
         **options: Any,
     ) -> None:
         """Record a route; it takes effect when the module is registered on an app."""
+        view = view if view is not None else view_func
         if endpoint is None:
             if view is None:
                 raise ValueError("add_url_rule needs an endpoint or a view")

@@ -20,12 +20,16 @@ View = Callable[..., Any]
 _MAX_CACHED_MATCHES = 512
 
 
+class EndpointConflict(ValueError, AssertionError):
+    """An endpoint routed to a second view; an AssertionError too, as Flask raises."""
+
+
 class Route(Rule):
     """A Werkzeug ``Rule`` that also knows its view and how microraab should treat it.
 
     ``api`` routes answer errors as JSON; ``csrf=False`` exempts the route from the CSRF
     check; ``module`` names the Module that registered it. ``OPTIONS`` is answered
-    automatically unless the view lists it itself.
+    automatically unless the view lists it itself (or ``provide_automatic_options`` says).
     """
 
     def __init__(
@@ -38,11 +42,15 @@ class Route(Rule):
         module: str | None = None,
         api: bool = False,
         csrf: bool = True,
+        provide_automatic_options: bool | None = None,
         **rule_options: Any,
     ) -> None:
         allowed = {method.upper() for method in (methods or ("GET",))}
-        self.provide_automatic_options = "OPTIONS" not in allowed
-        allowed.add("OPTIONS")
+        if provide_automatic_options is None:
+            provide_automatic_options = "OPTIONS" not in allowed
+        self.provide_automatic_options = provide_automatic_options
+        if provide_automatic_options:
+            allowed.add("OPTIONS")
         super().__init__(string, endpoint=endpoint, methods=allowed, **rule_options)
         self.view = view
         self.module = module
@@ -52,7 +60,13 @@ class Route(Rule):
     def get_empty_kwargs(self) -> Mapping[str, Any]:
         """Keep microraab's attributes when Werkzeug copies the rule (``Rule.empty``)."""
         kwargs = dict(super().get_empty_kwargs())
-        kwargs.update(view=self.view, module=self.module, api=self.api, csrf=self.csrf)
+        kwargs.update(
+            view=self.view,
+            module=self.module,
+            api=self.api,
+            csrf=self.csrf,
+            provide_automatic_options=self.provide_automatic_options,
+        )
         return kwargs
 
 

@@ -35,9 +35,10 @@ class Scaffold:
         view: View | None = None,
         *,
         methods: Iterable[str] | None = None,
+        view_func: View | None = None,
         **options: Any,
     ) -> None:
-        """Register ``view`` for ``rule``; options as for :meth:`route`."""
+        """Register ``view`` (or ``view_func``) for ``rule``; options as for :meth:`route`."""
         raise NotImplementedError
 
     def route(
@@ -60,6 +61,31 @@ class Scaffold:
             return view
 
         return decorator
+
+    def get(self, rule: str, **options: Any) -> Callable[[F], F]:
+        """``route(rule, methods=["GET"], **options)``."""
+        return self._method_route("GET", rule, options)
+
+    def post(self, rule: str, **options: Any) -> Callable[[F], F]:
+        """``route(rule, methods=["POST"], **options)``."""
+        return self._method_route("POST", rule, options)
+
+    def put(self, rule: str, **options: Any) -> Callable[[F], F]:
+        """``route(rule, methods=["PUT"], **options)``."""
+        return self._method_route("PUT", rule, options)
+
+    def patch(self, rule: str, **options: Any) -> Callable[[F], F]:
+        """``route(rule, methods=["PATCH"], **options)``."""
+        return self._method_route("PATCH", rule, options)
+
+    def delete(self, rule: str, **options: Any) -> Callable[[F], F]:
+        """``route(rule, methods=["DELETE"], **options)``."""
+        return self._method_route("DELETE", rule, options)
+
+    def _method_route(self, method: str, rule: str, options: dict[str, Any]) -> Callable[[F], F]:
+        if "methods" in options:
+            raise TypeError("Use the 'route' decorator to use the 'methods' argument.")
+        return self.route(rule, methods=[method], **options)
 
     def before_request(self, func: F) -> F:
         """Run ``func(request)`` before the view; a non-None result is the response."""

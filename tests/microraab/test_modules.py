@@ -163,3 +163,19 @@ def test_registering_a_module_name_twice_is_refused(make_app: Callable[..., App]
     app.register(Module("m"))
     with pytest.raises(ValueError, match="already registered"):
         app.register(Module("m"))
+
+
+def test_module_takes_view_func_and_method_decorators(make_app: Callable[..., App]) -> None:
+    module = Module("api", url_prefix="/api")
+    module.add_url_rule("/a", view_func=lambda request: "a")
+
+    @module.post("/b", csrf=False)
+    def b(request: Request) -> str:
+        return "b"
+
+    app = make_app()
+    app.register(module)
+    client = app.test_client()
+    assert client.get("/api/a").data == b"a"
+    assert client.post("/api/b").data == b"b"
+    assert app.url_for("api.b") == "/api/b"

@@ -309,3 +309,74 @@ def test_host_matching_rules_use_the_request_host(make_app: Callable[..., App]) 
     client = Client(app)
     assert client.get("/", headers={"Host": "api.example.com"}).data == b"sub"
     assert client.get("/", headers={"Host": "example.com"}).data == b"main"
+
+
+@pytest.mark.parametrize("method", ["get", "post", "put", "patch", "delete"])
+def test_method_decorators_route_one_method(app: App, method: str) -> None:
+    decorator = getattr(app, method)
+
+    @decorator("/thing", csrf=False)
+    def thing(request: Request) -> str:
+        return request.method
+
+    client = app.test_client()
+    assert client.open("/thing", method=method.upper()).data == method.upper().encode()
+    other = "PUT" if method != "put" else "POST"
+    assert client.open("/thing", method=other).status_code == 405
+
+
+def test_method_decorators_refuse_a_methods_argument(app: App) -> None:
+    with pytest.raises(TypeError, match="Use the 'route' decorator"):
+        app.get("/", methods=["POST"])
+
+
+def test_view_func_is_flasks_name_for_the_view(app: App) -> None:
+    app.add_url_rule("/", view_func=lambda request: "flask-style")
+    assert app.test_client().get("/").data == b"flask-style"
+    with pytest.raises(TypeError, match="not both"):
+        app.add_url_rule("/x", "x", lambda request: "x", view_func=lambda request: "y")
+
+
+def test_methods_and_automatic_options_default_to_the_views_attributes(app: App) -> None:
+    def view(request: Request) -> str:
+        return "x"
+
+    view.methods = ["POST"]  # type: ignore[attr-defined]
+    view.provide_automatic_options = False  # type: ignore[attr-defined]
+    app.add_url_rule("/", view_func=view, csrf=False)
+    client = app.test_client()
+    assert client.post("/").data == b"x"
+    assert client.get("/").status_code == 405
+    assert client.options("/").status_code == 405
+
+
+def test_provide_automatic_options_false_leaves_options_unrouted(app: App) -> None:
+    app.add_url_rule("/", "index", lambda request: "x", provide_automatic_options=False)
+    response = app.test_client().options("/")
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD"}
+
+
+def test_automatic_options_survive_werkzeug_copying_the_rule(app: App) -> None:
+    app.add_url_rule("/", "index", lambda request: "x", provide_automatic_options=False)
+    copy = next(app.url_map.iter_rules("index")).empty()
+    assert copy.provide_automatic_options is False  # type: ignore[attr-defined]
+
+
+def test_the_same_bound_method_may_serve_two_rules(app: App) -> None:
+    class Pages:
+        def show(self, request: Request, n: int = 0) -> str:
+            return f"page {n}"
+
+    pages = Pages()
+    app.add_url_rule("/", "page", pages.show)
+    app.add_url_rule("/<int:n>", "page", pages.show)
+    client = app.test_client()
+    assert client.get("/").data == b"page 0"
+    assert client.get("/2").data == b"page 2"
+
+
+def test_a_second_view_for_an_endpoint_is_an_assertion_error_as_in_flask(app: App) -> None:
+    app.add_url_rule("/a", "same", lambda request: "a")
+    with pytest.raises(AssertionError, match="already routed"):
+        app.add_url_rule("/b", "same", lambda request: "b")
