@@ -41,12 +41,16 @@ DEFAULTS: dict[str, Any] = {
     "TRUSTED_HOSTS": None,
     "SESSION_COOKIE_NAME": "session",
     "SESSION_COOKIE_DOMAIN": None,
-    "SESSION_COOKIE_PATH": "/",
+    # None means APPLICATION_ROOT, as in Flask: the cookie goes only to this app's URLs.
+    "SESSION_COOKIE_PATH": None,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     # None means "secure in production, not in development" (dev servers speak plain http).
     "SESSION_COOKIE_SECURE": None,
+    "SESSION_COOKIE_PARTITIONED": False,
+    # The life of a permanent session's cookie, and the oldest signature any session accepts.
     "SESSION_MAX_AGE": 14 * 24 * 3600,
+    "SESSION_REFRESH_EACH_REQUEST": True,
     "CSRF_ENABLED": True,
     "CSRF_FIELD_NAME": "csrf_token",
     "CSRF_HEADER_NAME": "X-CSRF-Token",
@@ -77,7 +81,9 @@ class ConfigError(RuntimeError):
 # Settings that are always text: their environment values are taken as written, so a
 # MICRORAAB_SECRET_KEY of digits stays a string. (Settings whose default is a string are
 # text too.)
-TEXT_SETTINGS = frozenset({"SECRET_KEY", "SERVER_NAME", "SESSION_COOKIE_DOMAIN", "ERROR_TEMPLATE"})
+TEXT_SETTINGS = frozenset(
+    {"SECRET_KEY", "SERVER_NAME", "SESSION_COOKIE_DOMAIN", "SESSION_COOKIE_PATH", "ERROR_TEMPLATE"}
+)
 
 
 def parse_env_value(raw: str) -> Any:

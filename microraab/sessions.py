@@ -1,9 +1,14 @@
 """Signed-cookie sessions and flash messages.
 
 The session is a dict kept in a cookie signed with HMAC-SHA256 (itsdangerous), so the client
-can read it but not change it. It is read only when a view touches ``request.session`` and
-written only when it changed. A tampered, expired or unreadable cookie gives an empty
-session, never an error. Keys rotate through ``SECRET_KEY_FALLBACKS``.
+can read it but not change it; its values go through :mod:`microraab.tag`, so tuples, bytes,
+``Markup``, UUIDs and datetimes come back as they went in. It is read only when a view touches
+``request.session`` and written when it changed (or, if ``permanent``, each time it is used,
+with ``SESSION_REFRESH_EACH_REQUEST``). As in Flask, a session is not ``permanent`` unless set
+so: its cookie has no expiry and ends with the browser; a permanent one lasts
+``SESSION_MAX_AGE`` seconds, and no cookie is accepted older than that. A tampered, expired or
+unreadable cookie gives an empty session, never an error. Keys rotate through
+``SECRET_KEY_FALLBACKS``.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.datastructures import CallbackDict
 
 from microraab.config import PRODUCTION
+from microraab.tag import TaggedJSONSerializer
 
 if TYPE_CHECKING:  # pragma: no cover
     from werkzeug.wrappers import Response
@@ -46,14 +52,37 @@ class Session(CallbackDict[str, Any]):
         self.new = new
         self.modified = False
 
+    @property
+    def permanent(self) -> bool:
+        """Whether the cookie outlives the browser (``SESSION_MAX_AGE``); kept in the session."""
+        return bool(self.get("_permanent", False))
+
+    @permanent.setter
+    def permanent(self, value: bool) -> None:
+        self["_permanent"] = bool(value)
+
+
+class NullSession(Session):
+    """The session when no ``SECRET_KEY`` is set: empty, and changing it is a RuntimeError."""
+
+    def _fail(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(
+            "The session is unavailable because no SECRET_KEY is set "
+            "(set MICRORAAB_SECRET_KEY in the environment)."
+        )
+
+    __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _fail
+
 
 class SessionInterface:
     """Opens and saves sessions for one app, using its config (``SESSION_*``, ``SECRET_KEY``)."""
 
     salt = "microraab.session"
+    serializer_class = TaggedJSONSerializer
 
     def __init__(self, app: App) -> None:
         self.app = app
+        self.tagged_json = self.serializer_class()
 
     def serializer(self) -> URLSafeTimedSerializer | None:
         """The signer for the current keys; None when no ``SECRET_KEY`` is set."""
@@ -65,6 +94,7 @@ class SessionInterface:
         return URLSafeTimedSerializer(
             keys,
             salt=self.salt,
+            serializer=self.tagged_json,
             signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha256},
         )
 
@@ -73,7 +103,9 @@ class SessionInterface:
         config = self.app.config
         cookie = request.cookies.get(config["SESSION_COOKIE_NAME"])
         serializer = self.serializer()
-        if not cookie or serializer is None or len(cookie) > MAX_COOKIE_SIZE:
+        if serializer is None:
+            return NullSession(new=True)
+        if not cookie or len(cookie) > MAX_COOKIE_SIZE:
             return Session(new=True)
         try:
             data = serializer.loads(cookie, max_age=config["SESSION_MAX_AGE"])
@@ -83,19 +115,39 @@ class SessionInterface:
             return Session(new=True)
         return Session(data)
 
+    def cookie_path(self) -> str:
+        """``SESSION_COOKIE_PATH``, else ``APPLICATION_ROOT`` (Flask's ``get_cookie_path``)."""
+        config = self.app.config
+        return str(config["SESSION_COOKIE_PATH"] or config["APPLICATION_ROOT"])
+
+    def cookie_flags(self) -> dict[str, Any]:
+        """The cookie's attributes from the config, the same when it is set and deleted."""
+        config = self.app.config
+        secure = config["SESSION_COOKIE_SECURE"]
+        if secure is None:
+            secure = config["ENV"] == PRODUCTION
+        return {
+            "path": self.cookie_path(),
+            "domain": config["SESSION_COOKIE_DOMAIN"],
+            "secure": secure,
+            "httponly": config["SESSION_COOKIE_HTTPONLY"],
+            "samesite": config["SESSION_COOKIE_SAMESITE"],
+            "partitioned": config["SESSION_COOKIE_PARTITIONED"],
+        }
+
     def save_session(self, request: Request, response: Response) -> None:
-        """Write the session cookie if the session changed; delete it if it was emptied."""
+        """Write the session cookie if it changed, or to refresh a permanent one; delete it if
+        it was emptied."""
         session = request.session
         response.vary.add("Cookie")
-        if not session.modified:
-            return
         config = self.app.config
+        refresh = session.permanent and config["SESSION_REFRESH_EACH_REQUEST"]
+        if not (session.modified or refresh):
+            return
         name = config["SESSION_COOKIE_NAME"]
-        domain = config["SESSION_COOKIE_DOMAIN"]
-        path = config["SESSION_COOKIE_PATH"]
         if not session:
             if not session.new:
-                response.delete_cookie(name, path=path, domain=domain)
+                response.delete_cookie(name, **self.cookie_flags())
             return
         serializer = self.serializer()
         if serializer is None:
@@ -111,19 +163,8 @@ class SessionInterface:
                 len(value),
                 extra={"request_id": request.id},
             )
-        secure = config["SESSION_COOKIE_SECURE"]
-        if secure is None:
-            secure = config["ENV"] == PRODUCTION
-        response.set_cookie(
-            name,
-            value,
-            max_age=config["SESSION_MAX_AGE"],
-            path=path,
-            domain=domain,
-            secure=secure,
-            httponly=config["SESSION_COOKIE_HTTPONLY"],
-            samesite=config["SESSION_COOKIE_SAMESITE"],
-        )
+        max_age = config["SESSION_MAX_AGE"] if session.permanent else None
+        response.set_cookie(name, value, max_age=max_age, **self.cookie_flags())
 
 
 def flash(request: Request, message: str, category: str = "message") -> None:
@@ -146,7 +187,10 @@ def get_flashed_messages(
         ):
             cache = []  # PERF: no cookie and no session in use: nothing can have been flashed
         else:
-            cache = [(item[0], item[1]) for item in request.session.pop(_FLASHES, [])]
+            session = request.session
+            # Looked up first: pop() on a NullSession (no SECRET_KEY) is an error.
+            flashed = session.pop(_FLASHES) if _FLASHES in session else []
+            cache = [(item[0], item[1]) for item in flashed]
         request.__dict__["_flashes_cache"] = cache
     messages = [item for item in cache if not category_filter or item[0] in category_filter]
     if with_categories:

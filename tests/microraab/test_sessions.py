@@ -5,11 +5,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+import uuid
 from collections.abc import Callable
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from markupsafe import Markup
 
 from microraab import App, Request, Response, Session, flash, get_flashed_messages
 
@@ -61,9 +64,144 @@ def test_session_round_trips_with_safe_cookie_flags(make_app: Callable[..., App]
     response = client.get("/set/hello")
     header = cookie_header(response)
     assert "HttpOnly" in header and "SameSite=Lax" in header and "Secure" in header
-    assert "Max-Age=1209600" in header
+    assert "Path=/;" in header and "Partitioned" not in header
     assert "Cookie" in response.headers["Vary"]
     assert client.get("/get").data == b"hello"
+
+
+def test_a_session_is_not_permanent_by_default_so_its_cookie_ends_with_the_browser(
+    make_app: Callable[..., App],
+) -> None:
+    header = cookie_header(session_app(make_app).test_client().get("/set/x"))
+    assert "Max-Age" not in header and "Expires" not in header
+
+
+def permanent_app(make_app: Callable[..., App], **config: Any) -> App:
+    app = session_app(make_app, **config)
+
+    @app.route("/login")
+    def login(request: Request) -> str:
+        request.session["user"] = "ada"
+        request.session.permanent = True
+        return str(request.session.permanent)
+
+    @app.route("/forget")
+    def forget(request: Request) -> str:
+        request.session.permanent = False
+        return str(request.session.permanent)
+
+    return app
+
+
+def test_a_permanent_session_cookie_lasts_session_max_age(make_app: Callable[..., App]) -> None:
+    client = permanent_app(make_app).test_client()
+    response = client.get("/login")
+    assert response.data == b"True"
+    assert "Max-Age=1209600" in cookie_header(response) and "Expires=" in cookie_header(response)
+    response = client.get("/forget")
+    assert response.data == b"False"
+    assert "Max-Age" not in cookie_header(response)
+
+
+def test_a_permanent_session_is_rewritten_each_request_that_uses_it(
+    make_app: Callable[..., App],
+) -> None:
+    client = permanent_app(make_app).test_client()
+    client.get("/login")
+    assert "Max-Age=1209600" in cookie_header(client.get("/get"))
+    # A request that never touches the session costs nothing: it is neither read nor renewed.
+    assert "Set-Cookie" not in client.get("/untouched").headers
+
+
+def test_session_refresh_each_request_off_writes_only_changes(
+    make_app: Callable[..., App],
+) -> None:
+    client = permanent_app(make_app, SESSION_REFRESH_EACH_REQUEST=False).test_client()
+    client.get("/login")
+    assert "Set-Cookie" not in client.get("/get").headers
+
+
+def test_cookie_path_is_application_root_unless_session_cookie_path_is_set(
+    make_app: Callable[..., App],
+) -> None:
+    client = session_app(make_app, APPLICATION_ROOT="/shop").test_client()
+    assert "Path=/shop;" in cookie_header(client.get("/set/x"))
+    app = session_app(make_app, APPLICATION_ROOT="/shop", SESSION_COOKIE_PATH="/")
+    assert "Path=/;" in cookie_header(app.test_client().get("/set/x"))
+
+
+def test_deleting_the_cookie_repeats_every_flag_it_was_set_with(
+    make_app: Callable[..., App],
+) -> None:
+    app = session_app(
+        make_app, SESSION_COOKIE_PARTITIONED=True, SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_DOMAIN="example.com", APPLICATION_ROOT="/app",
+    )  # fmt: skip
+    client = app.test_client()
+    client.get("/set/x", "http://example.com/app/")
+    set_header = cookie_header(client.get("/set/x", "http://example.com/app/"))
+    deleted = cookie_header(client.get("/clear", "http://example.com/app/"))
+    assert "session=;" in deleted
+    for flag in ("Secure", "HttpOnly", "SameSite=Strict", "Partitioned", "Path=/app", "Domain="):
+        assert flag in set_header and flag in deleted, flag
+
+
+@pytest.mark.parametrize(
+    "value",
+    [(1, 2, (3,)), b"\xff\x00", Markup("<b>bold</b>"), uuid.UUID(int=7),
+     datetime(2026, 12, 1, 7, 15, 30, 123456), datetime(2026, 12, 1, tzinfo=timezone.utc),
+     {" t": "not a tuple"}, {" di": "not a dict"}, [{"a": (1,)}]],
+)  # fmt: skip
+def test_tagged_values_come_back_as_they_went_in(make_app: Callable[..., App], value: Any) -> None:
+    app = make_app()
+    seen: list[Any] = []
+
+    @app.route("/set")
+    def set_value(request: Request) -> str:
+        request.session["value"] = value
+        return ""
+
+    @app.route("/get")
+    def get_value(request: Request) -> str:
+        seen.append(request.session["value"])
+        return ""
+
+    client = app.test_client()
+    client.get("/set")
+    client.get("/get")
+    assert seen == [value] and type(seen[0]) is type(value)
+
+
+# Made by microraab before sessions were tagged (commit 500a17a), with this key; the
+# signatures' timestamps are 2026-12-01, so the test accepts any age.
+OLD_KEY = "fixed key for the compatibility test"
+OLD_COOKIES = {
+    "plain": "eyJ1c2VyIjoiYWRhIn0.aw5zuA.SxJHlU7w2_0Ci2KVgM1wxiW2XkF_MSha2jiytxgcFVk",
+    "compressed": (
+        ".eJwNzEEOgjAQRuG7_OsJQZTNXMOdTWMmdkBjKWbasiGcyGN4Mbt9yft21KwGhgQBIYEvA8GkvFZw342Eh1gBu"
+        "xMN5M7eEz6mUwbvCGJvcLGqhChpBqca49EUWbSRt_X3beZ9ipKf2hbnsGjOMmvLV9k0dPD--ANmJCm0.aw5ztA"
+        ".SczOT_Pl_bhnRZbLiUYAX5pc98nC731ksiWL5q2BzWs"
+    ),
+}
+OLD_SESSIONS = {
+    "plain": {"user": "ada"},
+    "compressed": {
+        "user": "ada", "n": 42, "ratio": 0.5, "cart": [1, 2, [3]],
+        "prefs": {"dark": True, "lang": None}, "name": "Zo\u00eb",
+        "_flashes": [["message", "Saved."]],
+    },
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", sorted(OLD_COOKIES))
+def test_a_cookie_written_before_tagging_still_opens(
+    make_app: Callable[..., App], kind: str
+) -> None:
+    app = make_app(SECRET_KEY=OLD_KEY, SESSION_MAX_AGE=100 * 365 * 24 * 3600)
+    app.add_url_rule("/", "dump", lambda request: dict(request.session))
+    client = app.test_client()
+    client.set_cookie("session", OLD_COOKIES[kind])
+    assert client.get("/").json == OLD_SESSIONS[kind]
 
 
 def test_session_cookie_is_not_secure_in_development(make_app: Callable[..., App]) -> None:
@@ -209,6 +347,32 @@ def test_saving_without_secret_key_is_a_clear_error(make_app: Callable[..., App]
     app = session_app(make_app, ENV="development", SECRET_KEY=None, TESTING=True)
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         app.test_client().get("/set/x")
+
+
+def test_without_secret_key_the_session_reads_empty_and_refuses_changes(
+    make_app: Callable[..., App],
+) -> None:
+    app = session_app(make_app, ENV="development", SECRET_KEY=None, TESTING=True)
+    client = app.test_client()
+    client.set_cookie("session", "left by another app")
+    assert client.get("/get").data == b"None"
+    with pytest.raises(RuntimeError, match="unavailable because no SECRET_KEY"):
+        client.get("/clear")
+    app.add_url_rule("/flashes", "flashes", lambda request: {"m": get_flashed_messages(request)})
+    assert client.get("/flashes").json == {"m": []}
+
+
+def test_a_key_removed_before_saving_is_a_clear_error(make_app: Callable[..., App]) -> None:
+    app = make_app(TESTING=True)
+
+    @app.route("/")
+    def lose_key(request: Request) -> str:
+        request.session["a"] = 1
+        app.config["SECRET_KEY"] = None
+        return ""
+
+    with pytest.raises(RuntimeError, match="cannot be saved: no SECRET_KEY"):
+        app.test_client().get("/")
 
 
 def test_oversized_session_logs_a_warning(
