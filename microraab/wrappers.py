@@ -293,6 +293,19 @@ class Response(_Response):
         self._on_close = []
         self.response = [data]
 
+    def get_wsgi_headers(self, environ: WSGIEnvironment) -> Headers:
+        """The headers as sent: Werkzeug's, and no Content-Type on a 1xx or 204.
+
+        A 204 has no content, so no type for it (RFC 9110 15.3.5; PEP 3333's checker,
+        ``wsgiref.validate``, refuses one). Werkzeug drops the body and Content-Length of
+        these, and a 304's entity headers, but keeps the type of a 204.
+        """
+        headers = super().get_wsgi_headers(environ)
+        status = self.status_code
+        if status == 204 or 100 <= status < 200:
+            headers.remove("Content-Type")
+        return headers
+
 
 # "200 OK" for 200, as Werkzeug's status setter writes it.
 _STATUS_LINES = {code: f"{code} {reason.upper()}" for code, reason in HTTP_STATUS_CODES.items()}

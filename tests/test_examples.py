@@ -13,6 +13,8 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
+from wsgiref.validate import validator
 
 import pytest
 from werkzeug.test import Client
@@ -21,11 +23,19 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ["raw_wsgi", "werkzeug_jinja", "microraab_app"]
 
 
+class CheckedClient(Client):
+    """Werkzeug's client, through PEP 3333's checker; each body read and closed at once."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture(params=EXAMPLES)
 def client(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Client:
     monkeypatch.syspath_prepend(str(ROOT))
     module = importlib.import_module(f"examples.{request.param}")
-    return Client(module.app)
+    return CheckedClient(validator(module.app))
 
 
 def test_the_page_greets_the_world_by_default(client: Client) -> None:

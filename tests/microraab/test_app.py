@@ -583,7 +583,7 @@ def test_every_response_carries_a_request_id(app: App, path: str, status: int) -
 def test_untrusted_host_is_400(make_app: Callable[..., App]) -> None:
     app = make_app(TRUSTED_HOSTS=["good.example"])
     app.add_url_rule("/", "index", lambda request: "x")
-    client = Client(app)
+    client = app.test_client()
     assert client.get("/", headers={"Host": "good.example"}).status_code == 200
     assert client.get("/", headers={"Host": "evil.example"}).status_code == 400
 

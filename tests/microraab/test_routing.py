@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import BaseConverter, BuildError
-from werkzeug.test import Client
 
 from microraab import App, Request
 
@@ -57,7 +56,7 @@ def test_view_may_handle_options_itself(app: App) -> None:
 
 def test_missing_trailing_slash_redirects_308_keeping_query_and_host(app: App) -> None:
     app.add_url_rule("/dir/", "dir", lambda request: "x")
-    response = Client(app).get("/dir?a=1&b=2", headers={"Host": "site.example"})
+    response = app.test_client().get("/dir?a=1&b=2", headers={"Host": "site.example"})
     assert response.status_code == 308
     assert response.headers["Location"] == "http://site.example/dir/?a=1&b=2"
 
@@ -65,7 +64,7 @@ def test_missing_trailing_slash_redirects_308_keeping_query_and_host(app: App) -
 def test_trailing_slash_redirect_keeps_the_https_scheme_from_a_proxy(app: App) -> None:
     app.add_url_rule("/dir/", "dir", lambda request: "x")
     app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)  # type: ignore[method-assign]
-    response = Client(app).get(
+    response = app.test_client().get(
         "/dir", headers={"X-Forwarded-Proto": "https", "X-Forwarded-Host": "public.example"}
     )
     assert response.headers["Location"] == "https://public.example/dir/"
@@ -168,7 +167,7 @@ def test_url_for_builds_relative_external_anchor_and_method(app: App) -> None:
             "method": request.url_for("item", item_id=7, _method="POST"),
         }
 
-    urls = Client(app).get("/items/3", headers={"Host": "h.example"}).json
+    urls = app.test_client().get("/items/3", headers={"Host": "h.example"}).json
     assert urls == {
         "relative": "/items/3",
         "external": "http://h.example/items/7",
@@ -306,7 +305,7 @@ def test_host_matching_rules_use_the_request_host(make_app: Callable[..., App]) 
     app = make_app(SERVER_NAME="example.com")
     app.add_url_rule("/", "sub", lambda request: "sub", subdomain="api")
     app.add_url_rule("/", "main", lambda request: "main")
-    client = Client(app)
+    client = app.test_client()
     assert client.get("/", headers={"Host": "api.example.com"}).data == b"sub"
     assert client.get("/", headers={"Host": "example.com"}).data == b"main"
 

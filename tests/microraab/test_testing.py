@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from microraab import App, Request
+from typing import Any
+
+import pytest
+
+from microraab import App, Request, Response
 
 
 def test_session_transaction_reads_and_writes_the_session(app: App) -> None:
@@ -58,3 +62,26 @@ def test_session_transaction_without_changes_keeps_the_cookie(app: App) -> None:
         assert session["a"] == 1
     after = client.get_cookie("session")
     assert before is not None and after is not None and before.value == after.value
+
+
+def test_the_test_client_refuses_what_pep_3333_forbids(app: App) -> None:
+    def typed_no_content(environ: Any, start_response: Any) -> list[bytes]:
+        start_response("204 No Content", [("Content-Type", "text/plain")])
+        return []
+
+    app.wsgi_app = typed_no_content  # type: ignore[method-assign]
+    with pytest.raises(AssertionError, match="Content-Type header found in a 204"):
+        app.test_client().get("/")
+
+
+def test_the_test_client_reads_and_closes_each_body(app: App) -> None:
+    closed: list[bool] = []
+
+    @app.route("/")
+    def stream(request: Request) -> Response:
+        response = Response(iter(["a", "b"]))
+        response.call_on_close(lambda: closed.append(True))
+        return response
+
+    response = app.test_client().get("/")
+    assert (response.data, closed) == (b"ab", [True])

@@ -189,6 +189,34 @@ def test_response_defaults_to_html_and_keeps_explicit_types() -> None:
     assert Response("x", headers={"Content-Type": "text/csv"}).mimetype == "text/csv"
 
 
+@pytest.mark.parametrize(
+    "make_result",
+    [
+        lambda: Response("ignored", 204),
+        lambda: ("", 204),
+        lambda: JSONResponse({"a": 1}, 204),
+        lambda: Response("ignored", 304, {"ETag": '"v1"'}),
+    ],
+    ids=["response-204", "tuple-204", "json-204", "response-304"],
+)
+def test_204_and_304_are_sent_with_no_body_and_no_content_type(
+    app: App, make_result: Callable[[], Any]
+) -> None:
+    app.add_url_rule("/", "index", lambda request: make_result())
+    client = app.test_client()  # through wsgiref.validate, which refuses a typed 204
+    for method in ("GET", "HEAD"):
+        response = client.open("/", method=method)
+        assert response.status_code in (204, 304)
+        assert "Content-Type" not in response.headers
+        assert "Content-Length" not in response.headers
+        assert response.data == b""
+
+
+def test_an_informational_response_has_no_content_type() -> None:
+    headers = Response("ignored", 103).get_wsgi_headers(EnvironBuilder().get_environ())
+    assert "Content-Type" not in headers
+
+
 def test_redirect_escapes_the_location_in_its_body() -> None:
     response = redirect('/a?b="<c>', 303)
     assert response.status_code == 303
