@@ -26,6 +26,13 @@ DEFAULT_DATABASE = "microraab"
 DEFAULT_PORT = "27017"
 DEFAULT_MAX_POOL_SIZE = 100
 
+# The client's timeouts, named so that the tests derive their time bounds from them
+# (tests/time_bounds.py) instead of retyping them; why each value, in connect().
+SERVER_SELECTION_TIMEOUT_MS = 1500
+CONNECT_TIMEOUT_MS = 2000
+SOCKET_TIMEOUT_MS = 5000
+WAIT_QUEUE_TIMEOUT_MS = 2000
+
 
 @dataclass(frozen=True)
 class MongoSettings:
@@ -100,13 +107,13 @@ def connect(settings: MongoSettings, **overrides: Any) -> MongoClient[dict[str, 
     options: dict[str, Any] = {
         # pymongo waits 30 s for a server by default; 1.5 s turns an outage into a 503 the
         # user sees within ~2 s (pymongo rechecks every 0.5 s, so it can run that much over).
-        "serverSelectionTimeoutMS": 1500,
-        "connectTimeoutMS": 2000,
+        "serverSelectionTimeoutMS": SERVER_SELECTION_TIMEOUT_MS,
+        "connectTimeoutMS": CONNECT_TIMEOUT_MS,
         # Per-socket and pool-wait timeouts rather than pymongo's ``timeoutMS`` (one budget
         # per operation): with ``timeoutMS`` set, pymongo 4.x waits the whole budget for a
         # server and ignores the 2 s above, so an outage would take 5 s to report.
-        "socketTimeoutMS": 5000,
-        "waitQueueTimeoutMS": 2000,
+        "socketTimeoutMS": SOCKET_TIMEOUT_MS,
+        "waitQueueTimeoutMS": WAIT_QUEUE_TIMEOUT_MS,
         # An acknowledged write survives a replica-set failover.
         "w": "majority",
         "retryWrites": True,
