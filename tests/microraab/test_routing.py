@@ -202,7 +202,7 @@ def test_url_for_scheme_makes_an_external_url_with_that_scheme(app: App) -> None
             "explicit": request.url_for("page", _scheme="https", _external=True),
         }
 
-    urls = Client(app).get("/page", headers={"Host": "h.example"}).json
+    urls = app.test_client().get("/page", headers={"Host": "h.example"}).json
     assert urls == {"implied": "https://h.example/page", "explicit": "https://h.example/page"}
     assert app.url_for("page", _scheme="https") == "https://localhost/page"
 
@@ -222,7 +222,7 @@ def test_url_for_accepts_url_values_named_self_and_context(app: App) -> None:
         )
 
     assert app.url_for("named_self", self="2") == "/2"
-    assert Client(app).get("/x").data == b"/r/t?context=c"
+    assert app.test_client().get("/x").data == b"/r/t?context=c"
 
 
 def test_url_for_unknown_endpoint_raises_build_error(app: App) -> None:
