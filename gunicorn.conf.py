@@ -55,6 +55,12 @@ limit_request_line = 4094
 limit_request_fields = 100
 limit_request_field_size = 8190
 
+# The gateway's addresses or networks (Rainbond's: see docs/deploying.md): from those peers
+# only, gunicorn takes the scheme from X-Forwarded-Proto, and the app (microraab.proxies)
+# the client's address and the host from X-Forwarded-For and X-Forwarded-Host. gunicorn's
+# own variable and default, spelled out; on_starting hands the value to the app.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
 # Logs to stdout/stderr, which the platform collects.
 accesslog = "-"
 errorlog = "-"
@@ -71,11 +77,16 @@ _local_run = None
 
 
 def on_starting(server):  # type: ignore[no-untyped-def]
-    """In the master, once, before forking: with no MongoDB configured, start (or reuse)
-    the local mongod and export MONGODB_URI for the workers; with one configured, check
-    that a secret key is set."""
+    """In the master, once, before forking: export the trusted proxies for the workers;
+    with no MongoDB configured, start (or reuse) the local mongod and export MONGODB_URI
+    for them; with one configured, check that a secret key is set."""
     global _local_run
     from app.local import prepare_local_run
+
+    # The app trusts the proxies in FORWARDED_ALLOW_IPS for the client's address and host
+    # (microraab.proxies), as gunicorn does for the scheme: export gunicorn's value, however
+    # it was given (--forwarded-allow-ips, the environment, its default), to the workers.
+    os.environ["FORWARDED_ALLOW_IPS"] = ",".join(server.cfg.forwarded_allow_ips)
 
     _local_run = prepare_local_run()
     if _local_run is not None:

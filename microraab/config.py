@@ -20,6 +20,8 @@ else:  # pragma: no cover - exercised only on Python 3.10
 
 ENV_PREFIX = "MICRORAAB_"
 DEVELOPMENT = "development"
+# gunicorn's default for forwarded_allow_ips when its FORWARDED_ALLOW_IPS is not set.
+DEFAULT_FORWARDED_ALLOW_IPS = "127.0.0.1,::1"
 PRODUCTION = "production"
 
 DEFAULTS: dict[str, Any] = {
@@ -39,6 +41,9 @@ DEFAULTS: dict[str, Any] = {
     "MAX_FORM_MEMORY_SIZE": 500_000,
     "MAX_FORM_PARTS": 1000,
     "TRUSTED_HOSTS": None,
+    # The proxies whose X-Forwarded-For/-Proto/-Host are believed (microraab.proxies). None
+    # means gunicorn's setting: its unprefixed FORWARDED_ALLOW_IPS, else gunicorn's default.
+    "FORWARDED_ALLOW_IPS": None,
     "SESSION_COOKIE_NAME": "session",
     "SESSION_COOKIE_DOMAIN": None,
     # None means APPLICATION_ROOT, as in Flask: the cookie goes only to this app's URLs.
@@ -82,7 +87,10 @@ class ConfigError(RuntimeError):
 # MICRORAAB_SECRET_KEY of digits stays a string. (Settings whose default is a string are
 # text too.)
 TEXT_SETTINGS = frozenset(
-    {"SECRET_KEY", "SERVER_NAME", "SESSION_COOKIE_DOMAIN", "SESSION_COOKIE_PATH", "ERROR_TEMPLATE"}
+    {
+        "SECRET_KEY", "SERVER_NAME", "SESSION_COOKIE_DOMAIN", "SESSION_COOKIE_PATH",
+        "ERROR_TEMPLATE", "FORWARDED_ALLOW_IPS",
+    }  # fmt: skip
 )
 
 
@@ -118,6 +126,11 @@ def load_config(
             text = key in TEXT_SETTINGS or isinstance(DEFAULTS.get(key), str)
             config[key] = raw if text else parse_env_value(raw)
     config.update(overrides)
+    if config["FORWARDED_ALLOW_IPS"] is None:
+        # gunicorn's own variable, read the way gunicorn reads it: one setting tells the
+        # server whose scheme to believe and the app whose address and host.
+        allowed = environ.get("FORWARDED_ALLOW_IPS", DEFAULT_FORWARDED_ALLOW_IPS)
+        config["FORWARDED_ALLOW_IPS"] = allowed
     if config["ENV"] not in (DEVELOPMENT, PRODUCTION):
         raise ConfigError(
             f"ENV must be {DEVELOPMENT!r} or {PRODUCTION!r}, not {config['ENV']!r} "

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from werkzeug.exceptions import NotFound
 
+from microraab.proxies import ORIGINAL_KEY
+
 if TYPE_CHECKING:  # pragma: no cover
     from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -98,6 +100,9 @@ def environ_brief(environ: dict[str, Any]) -> dict[str, str]:
         "path": str(environ.get("PATH_INFO")),
         "query": str(environ.get("QUERY_STRING", "")),
         "server": f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}",
+        # The client's address: a trusted proxy's X-Forwarded-For applied (microraab.proxies).
+        "client": str(environ.get("REMOTE_ADDR", "-")),
+        "via proxy": str(environ.get(ORIGINAL_KEY, {}).get("REMOTE_ADDR", "-")),
         "software": str(environ.get("SERVER_SOFTWARE", "-")),
         "worker pid": str(os.getpid()),
         # Under gunicorn's gevent worker, threading is patched: this is the greenlet's id.
