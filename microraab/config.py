@@ -87,10 +87,8 @@ class ConfigError(RuntimeError):
 # MICRORAAB_SECRET_KEY of digits stays a string. (Settings whose default is a string are
 # text too.)
 TEXT_SETTINGS = frozenset(
-    {
-        "SECRET_KEY", "SERVER_NAME", "SESSION_COOKIE_DOMAIN", "SESSION_COOKIE_PATH",
-        "ERROR_TEMPLATE", "FORWARDED_ALLOW_IPS",
-    }  # fmt: skip
+    {"SECRET_KEY", "SERVER_NAME", "SESSION_COOKIE_DOMAIN", "SESSION_COOKIE_PATH", "ERROR_TEMPLATE"}
+    | {"FORWARDED_ALLOW_IPS"}
 )
 
 
