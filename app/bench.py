@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from pymongo.database import Database
 
 from app import worlds
+from app.web import register_outage_handler
 from microraab import App, JSONResponse, PlainTextResponse, Request, Response
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -33,7 +34,8 @@ class DatabaseProvider(Protocol):
 def create_bench_app(provider: DatabaseProvider, config: Mapping[str, Any] | None = None) -> App:
     """The benchmark app on ``provider``'s database; ``config`` overrides microraab's.
 
-    It has no sessions or forms, so its secret key is a random one unless given.
+    It has no sessions or forms, so its secret key is a random one unless given. A database
+    outage (no server, or no free pooled connection) is a 503, as in the links app.
     """
     app = App(
         __name__,
@@ -41,6 +43,7 @@ def create_bench_app(provider: DatabaseProvider, config: Mapping[str, Any] | Non
         static_folder=None,
         config={"SECRET_KEY": secrets.token_hex(32), "SERVE_STATIC": False, **(config or {})},
     )
+    register_outage_handler(app)
 
     @app.route("/json")
     def json(request: Request) -> Response:

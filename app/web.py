@@ -1,4 +1,5 @@
-"""What the links app's views share: the store for a request, and errors mapped to HTTP."""
+"""What the links app's views share: the store for a request, and errors mapped to HTTP
+(the outage handler is the bench app's too)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,16 @@ def register_error_handlers(app: App) -> None:
     @app.errorhandler(CodeTaken)
     def code_taken(request: Request, error: CodeTaken) -> Any:
         return app.handle_http_exception(request, Conflict(str(error)))
+
+    register_outage_handler(app)
+
+
+def register_outage_handler(app: App) -> None:
+    """Answer a database outage with 503 and ``Retry-After: 5``, for the links and bench apps.
+
+    ConnectionFailure covers no server within the selection timeout, a lost connection, and
+    ``WaitQueueTimeoutError`` (no pooled connection free within ``waitQueueTimeoutMS``).
+    """
 
     @app.errorhandler(ConnectionFailure)
     @app.errorhandler(WriteConcernError)

@@ -6,18 +6,23 @@ The rules: https://github.com/TechEmpower/FrameworkBenchmarks/wiki/Project-Infor
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from html import unescape
 from typing import Any
 
 import pytest
+from pymongo import CursorType, MongoClient
 from pymongo.database import Database
 from werkzeug.test import TestResponse
 
 from app import worlds
 from app.bench import create_bench_app
+from app.db import MongoProvider, MongoSettings
+from app.mongo_server import MongoServer, free_port
 from microraab.testing import TestClient
 
 FORTUNE_ROW = re.compile(r"<tr><td>(\d+)</td><td>(.*?)</td></tr>")
@@ -177,21 +182,96 @@ def test_updates_persist_the_returned_random_numbers(
 ) -> None:
     body: Any = client.get("/updates?queries=20").json
     assert isinstance(body, list) and len(body) == 20
-    for world in body:
-        stored = seeded_db.world.find_one(
-            {"_id": world["id"]}, {"_id": 0, "id": 1, "randomNumber": 1}
-        )
+    last = {world["id"]: world for world in body}  # an id drawn twice keeps its later number
+    for id_, world in last.items():
+        stored = seeded_db.world.find_one({"_id": id_}, {"_id": 0, "id": 1, "randomNumber": 1})
         assert stored == world
 
 
-def test_update_worlds_gives_an_id_drawn_twice_one_number(
+def test_update_worlds_updates_an_id_drawn_twice_once_per_draw(
     seeded_db: Database[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    before = seeded_db.world.find_one({"_id": 7}, {"_id": 0})
+    assert before is not None
     monkeypatch.setattr(worlds, "random_id", lambda: 7)
     updated = worlds.update_worlds(seeded_db, 3)
     assert [world["id"] for world in updated] == [7, 7, 7]
-    assert len({world["randomNumber"] for world in updated}) == 1
-    assert seeded_db.world.find_one({"_id": 7}, {"_id": 0}) == updated[0]
+    numbers = [before["randomNumber"]] + [world["randomNumber"] for world in updated]
+    assert all(a != b for a, b in itertools.pairwise(numbers))  # each update changes it
+    assert seeded_db.world.find_one({"_id": 7}, {"_id": 0}) == updated[-1]
+
+
+# -- as TechEmpower's verifier counts ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def counted_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database[Any]]:
+    """A seeded database on a ``mongod`` of its own, where nothing else runs operations.
+
+    The session cache's refresh (every 5 minutes by default) adds queries and updates of
+    its own to the opcounters; pushed out to an hour, it cannot land inside a test.
+    """
+    refresh = ["--setParameter", "logicalSessionRefreshMillis=3600000"]
+    server = MongoServer(tmp_path_factory.mktemp("counted"), extra_args=refresh).start()
+    client: MongoClient[dict[str, Any]] = MongoClient(server.uri)
+    worlds.seed(client.bench)
+    yield client.bench
+    client.close()
+    server.stop()
+
+
+def server_counts(db: Database[Any]) -> tuple[int, int, int]:
+    """What TechEmpower's verifier reads from ``serverStatus``: queries, updates (the
+    opcounters) and documents updated."""
+    status = db.client.admin.command("serverStatus")
+    opcounters = status["opcounters"]
+    return opcounters["query"], opcounters["update"], status["metrics"]["document"]["updated"]
+
+
+def test_each_query_is_one_read_and_each_update_one_write_as_techempower_counts(
+    counted_db: Database[Any],
+) -> None:
+    client = create_bench_app(DatabaseHolder(counted_db)).test_client()
+    before = server_counts(counted_db)
+    for _ in range(10):
+        assert len(client.get("/updates?queries=20").json) == 20  # type: ignore[arg-type]
+    # 500 ids from 10,000 repeat one with a probability of 1 - 4e-6: the case to count.
+    drawn = [world["id"] for world in client.get("/updates?queries=500").json]  # type: ignore[union-attr]
+    assert len(set(drawn)) < len(drawn)
+    client.get("/queries?queries=20")
+    client.get("/db")
+    reads, updates, documents_updated = (
+        after - start for after, start in zip(server_counts(counted_db), before, strict=True)
+    )
+    assert (reads, updates, documents_updated) == (700 + 21, 700, 700)
+
+
+def test_a_database_that_does_not_answer_is_503_with_retry_after() -> None:
+    settings = MongoSettings(f"mongodb://127.0.0.1:{free_port()}/", "bench", external=True)
+    provider = MongoProvider(settings, serverSelectionTimeoutMS=200)
+    client = create_bench_app(provider).test_client()
+    for path in ("/db", "/queries?queries=2", "/fortunes", "/updates?queries=2"):
+        response = client.get(path)
+        assert response.status_code == 503, path
+        assert response.headers["Retry-After"] == "5"
+    provider.close()
+
+
+def test_no_free_pooled_connection_is_503_not_500(mongo_uri: str, seeded_db: Database[Any]) -> None:
+    settings = MongoSettings(mongo_uri, seeded_db.name, external=True)
+    provider = MongoProvider(settings, maxPoolSize=1, waitQueueTimeoutMS=200)
+    client = create_bench_app(provider).test_client()
+    assert client.get("/db").status_code == 200
+    # An exhaust cursor keeps the pool's only connection until it is read to the end.
+    held = provider.database.world.find({}, batch_size=2, cursor_type=CursorType.EXHAUST)
+    next(held)
+    try:
+        response = client.get("/updates?queries=2")
+        assert (response.status_code, response.headers["Retry-After"]) == (503, "5")
+    finally:
+        held.close()
+    assert client.get("/db").status_code == 200
+    provider.close()
 
 
 # -- parse_queries and seed ---------------------------------------------------------------
