@@ -76,17 +76,30 @@ control_socket_disable = True
 _local_run = None
 
 
-def on_starting(server):  # type: ignore[no-untyped-def]
-    """In the master, once, before forking: export the trusted proxies for the workers;
-    with no MongoDB configured, start (or reuse) the local mongod and export MONGODB_URI
-    for them; with one configured, check that a secret key is set."""
-    global _local_run
-    from app.local import prepare_local_run
+def serves_the_demo(server):  # type: ignore[no-untyped-def]
+    """Whether gunicorn serves the demo app (``app:app``, ``app:create_app()``): gunicorn
+    reads this file for any app started in this directory, and ``gunicorn hello:app`` here
+    gets the settings above but not the demo's database or secret key."""
+    app_uri = getattr(server.app, "app_uri", None) or ""
+    return app_uri.partition(":")[0] == "app"
 
+
+def on_starting(server):  # type: ignore[no-untyped-def]
+    """In the master, once, before forking: export the trusted proxies for the workers
+    (any app's); for the demo app only, with no MongoDB configured, start (or reuse) the
+    local mongod and export MONGODB_URI for them; with one configured, check that a secret
+    key is set."""
+    global _local_run
     # The app trusts the proxies in FORWARDED_ALLOW_IPS for the client's address and host
     # (microraab.proxies), as gunicorn does for the scheme: export gunicorn's value, however
     # it was given (--forwarded-allow-ips, the environment, its default), to the workers.
     os.environ["FORWARDED_ALLOW_IPS"] = ",".join(server.cfg.forwarded_allow_ips)
+
+    if not serves_the_demo(server):
+        app_uri = getattr(server.app, "app_uri", None)
+        server.log.info("%s is not the demo app: no local MongoDB for it", app_uri)
+        return
+    from app.local import prepare_local_run
 
     _local_run = prepare_local_run()
     if _local_run is not None:

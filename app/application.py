@@ -21,6 +21,7 @@ from app.web import CodeConverter, register_error_handlers
 from app.worlds import seed as seed_worlds
 from app.xray_mongo import XRayCommandListener
 from microraab import App
+from microraab.config import introspecting
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,7 +35,8 @@ def create_app(
     ``config`` overrides microraab's config; ``MONGODB_URI`` (and ``MONGODB_DATABASE``) in
     it take precedence over the environment, which is how tests point the app at their
     own ``mongod``. Otherwise the environment decides, and with nothing configured a
-    local ``mongod`` is started or reused, and a local secret key made.
+    local ``mongod`` is started or reused, and a local secret key made (except while the
+    command line only introspects the app: then nothing is started).
     """
     environ = os.environ if environ is None else environ
     config = dict(config or {})
@@ -42,6 +44,8 @@ def create_app(
         settings = MongoSettings.from_env(
             {"MONGODB_URI": config["MONGODB_URI"], **_database_name(config)}
         )
+    elif introspecting():  # `microraab routes|explain app:app`: look, start nothing
+        settings = MongoSettings.from_env(environ)
     else:
         from app.local import prepare_local_run
 

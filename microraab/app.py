@@ -56,7 +56,9 @@ class App(Scaffold):
     ``import_name`` locates the app's folders (``template_folder``, ``static_folder``,
     relative to the importing module's directory). ``config`` overrides the defaults, the
     TOML file and the ``MICRORAAB_*`` environment (see :mod:`microraab.config`).
-    Raises ConfigError in production mode without a ``SECRET_KEY``.
+    The static route (and its files) exists only if ``static_folder`` is a directory.
+    Raises ConfigError in production mode without a ``SECRET_KEY`` (except while the
+    command line introspects it: :func:`microraab.config.introspection`).
     """
 
     request_class: type[Request] = Request
@@ -97,11 +99,13 @@ class App(Scaffold):
                 self.xray = XRay(self, keep=self.config["XRAY_KEEP"])
             else:
                 self.logger.warning("XRAY is ignored in production mode: the X-ray stays off")
-        if self.static_folder and self.config["SERVE_STATIC"]:
+        # No folder, no static route: `routes` lists none, url_for("static") is a BuildError.
+        static = self.static_folder
+        if static is not None and os.path.isdir(static) and self.config["SERVE_STATIC"]:
             self.add_url_rule(f"{static_url_path}/<path:filename>", "static", build_only=True)
             self.wsgi_app = SharedDataMiddleware(  # type: ignore[method-assign]
                 self.wsgi_app,
-                {static_url_path: self.static_folder},
+                {static_url_path: static},
                 cache_timeout=self.config["STATIC_MAX_AGE"],
             )
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -147,9 +149,36 @@ def read_toml(path: Path) -> dict[str, Any]:
     return {key.upper(): value for key, value in data.items()}
 
 
+# True while the command line builds an app only to look at it (routes, explain).
+_introspection: ContextVar[bool] = ContextVar("microraab_introspection", default=False)
+
+
+@contextmanager
+def introspection() -> Iterator[None]:
+    """Within this block, apps are built to be inspected, never served.
+
+    ``python -m microraab routes`` and ``explain`` load the app inside it: ``App()`` skips
+    the production check (nothing is signed, so no ``SECRET_KEY`` is needed), and an
+    application can ask :func:`introspecting` to start nothing (the demo, its MongoDB).
+    """
+    token = _introspection.set(True)
+    try:
+        yield
+    finally:
+        _introspection.reset(token)
+
+
+def introspecting() -> bool:
+    """True inside :func:`introspection`: the app being built will not serve requests."""
+    return _introspection.get()
+
+
 def check_production_ready(config: Mapping[str, Any], prefix: str = ENV_PREFIX) -> None:
-    """Refuse to run production mode without a secret key (sessions and CSRF need one)."""
-    if config["ENV"] == PRODUCTION and not config.get("SECRET_KEY"):
+    """Refuse to run production mode without a secret key (sessions and CSRF need one).
+
+    Skipped inside :func:`introspection`, where the app is only looked at.
+    """
+    if config["ENV"] == PRODUCTION and not config.get("SECRET_KEY") and not introspecting():
         raise ConfigError(
             "SECRET_KEY is not set and ENV is 'production'. Set it in the environment, e.g.\n"
             f"  export {prefix}SECRET_KEY=\"$(python -c 'import secrets; "

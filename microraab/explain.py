@@ -37,6 +37,8 @@ class Explanation:
 
     ``status`` is 200 when a rule matched (the view will set the real one), Werkzeug's
     404/405/308/400 otherwise, and None when middleware takes the request first.
+    ``automatic_options`` holds the ``Allow`` methods when the framework answers an
+    ``OPTIONS`` itself (the rule's view does not list it), else it is empty.
     """
 
     method: str
@@ -53,6 +55,7 @@ class Explanation:
     script_root: str = ""
     mount: str = ""  # where a DispatcherMiddleware mounted this app, as in SCRIPT_NAME
     notes: list[str] = field(default_factory=list)
+    automatic_options: list[str] = field(default_factory=list)
 
 
 def explain(app: App, method: str, target: str) -> Explanation:
@@ -92,6 +95,8 @@ def explain(app: App, method: str, target: str) -> Explanation:
         if view is not None:
             explanation.view = f"{view.__module__}.{view.__qualname__}"
         explanation.built = adapter.build(rule.endpoint, dict(values), method=method)
+        if method == "OPTIONS" and getattr(rule, "provide_automatic_options", False):
+            explanation.automatic_options = app.router.allowed_methods(path)
     return explanation
 
 
@@ -229,9 +234,13 @@ def _verdict(e: Explanation) -> list[str]:
         arguments = "".join(f", {k}={v!r}" for k, v in e.values.items())
         built = e.built or ""
         same = unquote(urlsplit(built).path) == e.script_root + e.path
+        who = "the view sets the status"
+        if e.automatic_options:  # App.dispatch_request answers before the view
+            who = (f"the view is not called: the framework answers 200 with "
+                   f"Allow: {', '.join(e.automatic_options)}")  # fmt: skip
         return [
             f"matched: {e.rule.rule} -> endpoint {e.rule.endpoint!r}, "
-            f"view {e.view or '(none)'} (the view sets the status)",
+            f"view {e.view or '(none)'} ({who})",
             f"  values: {values or '(none)'}",
             f"url_for({e.rule.endpoint!r}{arguments}) -> {built}: "
             + ("the same path." if same else "another path to the same rule and values "

@@ -6,6 +6,8 @@ import os
 import signal
 import socket
 import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,8 +16,8 @@ from typing import Any
 import pytest
 from pymongo.database import Database
 
-from app.mongo_server import stop_process
-from tests.gunicorn_app import Reply, request, start_app
+from app.mongo_server import free_port, stop_process
+from tests.gunicorn_app import ROOT, START_TIMEOUT, Reply, request, start_app
 
 
 @dataclass
@@ -186,3 +188,41 @@ def test_the_limits_table_rows_pass_when_well_formed(
     assert status == 201
     assert database["links"].count_documents({"url": "https://example.com/smuggled"}) == 1
     database["links"].delete_many({})
+
+
+def test_a_users_own_app_served_from_the_repo_root_starts_no_demo_database(
+    tmp_path: Path,
+) -> None:
+    # gunicorn reads ./gunicorn.conf.py for any app: its settings apply to hello:app, but
+    # its hooks (the local mongod, the secret key) act only for the demo app.
+    (tmp_path / "hello.py").write_text(
+        "def app(environ, start_response):\n"
+        "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
+        "    return [b'hello']\n"
+    )
+    port = free_port()
+    environ = {k: v for k, v in os.environ.items()
+               if not k.startswith(("MONGODB_", "MICRORAAB_"))}  # fmt: skip
+    log = tmp_path / "gunicorn.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "hello:app", "--no-control-socket",
+             "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+            cwd=ROOT, env={**environ, "PYTHONPATH": str(tmp_path)},
+            stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        reply = None
+        while reply is None and time.monotonic() < deadline and process.poll() is None:
+            try:
+                reply = request(port, "GET", "/", timeout=2)
+            except OSError:
+                time.sleep(0.1)
+        assert reply is not None and reply.body == b"hello", log.read_text()
+    finally:
+        stop_process(process, 15)
+    output = log.read_text()
+    assert "hello:app is not the demo app: no local MongoDB for it" in output
+    assert "Using worker: gevent" in output  # the file was read
+    assert "mongod" not in output.replace("no local MongoDB", "")

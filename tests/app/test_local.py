@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from app import create_app
 from app.local import MissingSecretKey, prepare_local_run
 from app.mongo_server import MongodNotFound, MongoServer, find_mongod, ping
+from microraab.config import introspection
 
 
 def test_find_mongod_finds_a_binary() -> None:
@@ -68,3 +70,16 @@ def test_external_database_with_a_key_starts_nothing(tmp_path: Path) -> None:
     assert prepare_local_run(environ, data_root=tmp_path) is None
     assert environ["MICRORAAB_SECRET_KEY"] == "deployed"
     assert not (tmp_path / "mongodb").exists()
+
+
+def test_introspecting_the_demo_starts_nothing_and_needs_no_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # What `python -m microraab routes app:app` does: production mode, nothing configured.
+    for name in ("MICRORAAB_ENV", "MICRORAAB_SECRET_KEY", "SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    environ: dict[str, str] = {}
+    with introspection():
+        app = create_app(environ=environ)
+    assert environ == {}  # a local run would have exported MONGODB_URI and a key
+    assert "/api/links" in {rule.rule for rule in app.url_map.iter_rules()}

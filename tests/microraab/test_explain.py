@@ -75,6 +75,23 @@ def test_a_non_canonical_path_is_told_apart_from_what_url_for_builds(
     assert "url_for('price', amount=1.5) -> /price/1.5: another path" in output
 
 
+def test_an_automatic_options_is_answered_by_the_framework_not_the_view(
+    run: Callable[[str, str], str],
+) -> None:
+    output = run("OPTIONS", "/api/links/abc")
+    assert ("(the view is not called: the framework answers 200 with "
+            "Allow: DELETE, GET, HEAD, OPTIONS)") in output  # fmt: skip
+    # What the app really does with it.
+    response = _app().test_client().options("/api/links/abc")
+    assert (response.status_code, response.headers["Allow"]) == (200, "DELETE, GET, HEAD, OPTIONS")
+    assert response.data == b""
+
+
+def test_a_view_that_lists_options_answers_it_itself(run: Callable[[str, str], str]) -> None:
+    output = run("OPTIONS", "/custom-options")
+    assert "view cliapps.explainable.custom_options (the view sets the status)" in output
+
+
 def test_no_rule_for_the_path_is_a_404(run: Callable[[str, str], str]) -> None:
     output = run("GET", "/nothing/here")
     assert "404 Not Found: no rule matches the path." in output

@@ -62,3 +62,8 @@ def raw(environ: object, start_response: object) -> list[bytes]:
 app.wsgi_app = DispatcherMiddleware(  # type: ignore[method-assign]
     app.wsgi_app, {"/bench": bench, "/raw": raw}
 )
+
+
+@app.route("/custom-options", methods=["GET", "OPTIONS"])
+def custom_options(request: Request) -> tuple[str, int]:
+    return "", 204
