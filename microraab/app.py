@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment
+from jinja2 import Environment, Template
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.middleware.shared_data import SharedDataMiddleware
@@ -36,7 +36,7 @@ from microraab.logging import RequestIds, configure_logging
 from microraab.modules import Module
 from microraab.proxies import TrustedProxies
 from microraab.routing import EndpointConflict, Route, Router, View, build_url
-from microraab.scaffold import ErrorHandler, Scaffold
+from microraab.scaffold import ErrorHandler, F, Scaffold, registering
 from microraab.sessions import SessionInterface
 from microraab.templating import create_environment
 from microraab.wrappers import JSONResponse, Request, Response, check_header_value
@@ -172,41 +172,65 @@ class App(Scaffold):
         """Make ``<name:value>`` usable in rules added from now on."""
         self.url_map.converters[name] = converter
 
-    def register(self, module: Module) -> None:
-        """Add ``module``'s routes under its prefix, with endpoints ``"module.endpoint"``."""
-        if module.name in self.modules:
-            raise ValueError(f"A module named {module.name!r} is already registered")
-        self.modules[module.name] = module
+    def register(
+        self,
+        module: Module,
+        *,
+        name: str | None = None,
+        url_prefix: str | None = None,
+        url_defaults: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Add ``module``'s routes under its prefix (or ``url_prefix``), with endpoints
+        ``"name.endpoint"`` (``name`` defaults to the module's: register it twice by naming
+        it) and ``url_defaults`` under each route's ``defaults``; its ``app_*`` hooks are
+        added once. ValueError if the name is taken."""
+        name = name or module.name
+        if name in self.modules:
+            raise ValueError(f"A module named {name!r} is already registered")
+        first_registration = module not in self.modules.values()
+        self.modules[name] = module
+        prefix = url_prefix if url_prefix is not None else module.url_prefix
         if module.api:
-            self.api_prefixes.append(module.url_prefix + "/")
+            self.api_prefixes.append((prefix or "").rstrip("/") + "/")
         for deferred in module.deferred:
             options = {"api": module.api, "csrf": module.csrf, **deferred.options}
+            if url_defaults:
+                options["defaults"] = {**url_defaults, **options.get("defaults", {})}
             self.add_url_rule(
-                module.url_prefix + deferred.rule,
-                f"{module.name}.{deferred.endpoint}",
+                _join_rule(prefix, deferred.rule),
+                f"{name}.{deferred.endpoint}",
                 deferred.view,
                 methods=deferred.methods,
-                module=module.name,
+                module=name,
                 **options,
             )
+        if first_registration:
+            for func in module.deferred_functions:
+                func(self)
 
-    def template_filter(self, name: str | None = None) -> Callable[[Any], Any]:
+    def template_filter(self, name: str | None = None) -> Callable[[F], F]:
         """Decorate a function to use as a Jinja2 filter (named ``name`` or its own name)."""
+        return registering(self.add_template_filter, name)
 
-        def decorator(func: Any) -> Any:
-            self.jinja_env.filters[name or func.__name__] = func
-            return func
+    def add_template_filter(self, func: Callable[..., Any], name: str | None = None) -> None:
+        """Make ``func`` the Jinja2 filter ``name`` (its own name by default)."""
+        self.jinja_env.filters[name or func.__name__] = func
 
-        return decorator
+    def template_test(self, name: str | None = None) -> Callable[[F], F]:
+        """Decorate a function to use as a Jinja2 test (``{% if value is name %}``)."""
+        return registering(self.add_template_test, name)
 
-    def template_global(self, name: str | None = None) -> Callable[[Any], Any]:
+    def add_template_test(self, func: Callable[..., bool], name: str | None = None) -> None:
+        """Make ``func`` the Jinja2 test ``name`` (its own name by default)."""
+        self.jinja_env.tests[name or func.__name__] = func
+
+    def template_global(self, name: str | None = None) -> Callable[[F], F]:
         """Decorate a function to make it callable from every template."""
+        return registering(self.add_template_global, name)
 
-        def decorator(func: Any) -> Any:
-            self.jinja_env.globals[name or func.__name__] = func
-            return func
-
-        return decorator
+    def add_template_global(self, func: Callable[..., Any], name: str | None = None) -> None:
+        """Make ``func`` the template global ``name`` (its own name by default)."""
+        self.jinja_env.globals[name or func.__name__] = func
 
     # -- URLs and templates -------------------------------------------------------------
 
@@ -255,9 +279,28 @@ class App(Scaffold):
         """The app's Jinja2 environment, created on first use."""
         return create_environment(self)
 
-    def render(self, request: Request, template_name: str, /, **context: Any) -> Response:
-        """Render ``template_name`` with ``context`` (and ``request``) into an HTML Response."""
-        template = self.jinja_env.get_template(template_name)
+    def render(
+        self, request: Request | None, template_name: str | list[str], /, **context: Any
+    ) -> Response:
+        """Render ``template_name`` (or the first of a list that exists) with ``context``,
+        ``request`` and the context processors' values into an HTML Response."""
+        # Jinja2 types the list as list[str | Template]: a list[str] is one (invariance).
+        template = self.jinja_env.get_or_select_template(template_name)  # type: ignore[arg-type]
+        return self._render(request, template, context)
+
+    def render_string(self, request: Request | None, source: str, /, **context: Any) -> Response:
+        """Render the template text ``source`` as :meth:`render` renders a file."""
+        return self._render(request, self.jinja_env.from_string(source), context)
+
+    def _render(
+        self, request: Request | None, template: Template, context: dict[str, Any]
+    ) -> Response:
+        if self.template_context_processors or self.modules:  # PERF: most apps have none
+            processed: dict[str, Any] = {}
+            for scaffold in self._scaffolds(request) if request is not None else (self,):
+                for processor in scaffold.template_context_processors:
+                    processed.update(processor(request))
+            context = {**processed, **context}
         return self.response_class(template.render(request=request, **context))
 
     # -- the request pipeline -------------------------------------------------------------
@@ -541,21 +584,35 @@ class App(Scaffold):
             rv = handler(request, server_error) if handler is not None else None
             if rv is None:
                 rv = error_response(request, server_error)
-            return self.process_response(request, self.make_response(request, rv))
+            response = self.make_response(request, rv)
         except Exception:
             # The error handling itself failed: log that too, and send the plainest page.
             self.logger.exception("Error handler failed", extra={"request_id": request.id})
             # Not the ERROR_TEMPLATE: it may be what failed.
             response = error_response(request, server_error, use_template=False)
-            if self.config["REQUEST_ID_HEADER"]:
-                response.headers.add(self.config["REQUEST_ID_HEADER"], request.id)
-            return response
+        else:
+            try:
+                return self.process_response(request, response)
+            except Exception:
+                # An after_request hook failing (again, if that was the error): the 500
+                # handler's page is still sent, unprocessed, as Flask sends it.
+                self.logger.exception(
+                    "Processing the error response failed", extra={"request_id": request.id}
+                )
+        if self.config["REQUEST_ID_HEADER"]:
+            response.headers.add(self.config["REQUEST_ID_HEADER"], request.id)
+        return response
 
     def _find_error_handler(self, request: Request, error: BaseException) -> ErrorHandler | None:
-        for scaffold in reversed(self._scaffolds(request)):
-            handler = scaffold.find_error_handler(error)
-            if handler is not None:
-                return handler
+        # Flask's order: handlers for the status code (module's, then app's), then those
+        # for other classes; in each, the class nearest the error's in its MRO.
+        code = error.code if isinstance(error, HTTPException) else None
+        scaffolds = self._scaffolds(request)
+        for key in (code, None) if code is not None else (None,):
+            for scaffold in reversed(scaffolds):
+                handler = scaffold.find_error_handler(error, key)
+                if handler is not None:
+                    return handler
         return None
 
     def _scaffolds(self, request: Request) -> tuple[Scaffold, ...]:
@@ -572,6 +629,15 @@ class App(Scaffold):
         from microraab.testing import TestClient
 
         return TestClient(self)
+
+
+def _join_rule(prefix: str | None, rule: str) -> str:
+    """A module's rule under ``prefix``, joined as Flask joins them (one slash between)."""
+    if not prefix:
+        return rule
+    if not rule:
+        return prefix
+    return prefix.rstrip("/") + "/" + rule.lstrip("/")
 
 
 def _root_path(import_name: str) -> str:

@@ -2,7 +2,8 @@
 
 Hooks and handlers take the request explicitly:
 ``before_request(request) -> response | None``, ``after_request(request, response) ->
-response``, ``teardown_request(request, exception | None)``, ``handler(request, exception)``.
+response``, ``teardown_request(request, exception | None)``, ``handler(request, exception)``,
+``context_processor(request | None) -> dict`` (None when rendering outside a request).
 """
 
 from __future__ import annotations
@@ -19,6 +20,16 @@ ErrorKey = int | type[BaseException]
 ErrorHandler = Callable[[Any, Any], Any]
 
 
+def registering(add: Callable[[Any, str | None], None], name: str | None) -> Callable[[F], F]:
+    """A decorator calling ``add(func, name)`` and returning ``func`` (``template_filter``...)."""
+
+    def decorator(func: F) -> F:
+        add(func, name)
+        return func
+
+    return decorator
+
+
 class Scaffold:
     """Registration API shared by :class:`~microraab.App` and :class:`~microraab.Module`."""
 
@@ -26,7 +37,8 @@ class Scaffold:
         self.before_request_funcs: list[Callable[..., Any]] = []
         self.after_request_funcs: list[Callable[..., Any]] = []
         self.teardown_request_funcs: list[Callable[..., Any]] = []
-        self.error_handlers: dict[ErrorKey, ErrorHandler] = {}
+        self.error_handlers: dict[int | None, dict[type[BaseException], ErrorHandler]] = {}
+        self.template_context_processors: list[Callable[[Any], dict[str, Any]]] = []
 
     def add_url_rule(
         self,
@@ -102,6 +114,12 @@ class Scaffold:
         self.teardown_request_funcs.append(func)
         return func
 
+    def context_processor(self, func: F) -> F:
+        """Add ``func(request)``'s dict to the context of every template rendered for this
+        scaffold's requests (a Module's: its own routes'); values passed to render win."""
+        self.template_context_processors.append(func)
+        return func
+
     def errorhandler(self, code_or_exception: ErrorKey) -> Callable[[F], F]:
         """Decorate ``handler(request, exception)`` for an HTTP status code or exception class."""
 
@@ -112,27 +130,40 @@ class Scaffold:
         return decorator
 
     def register_error_handler(self, code_or_exception: ErrorKey, func: ErrorHandler) -> None:
-        """Like :meth:`errorhandler`; ValueError for a code Werkzeug has no exception for."""
+        """Like :meth:`errorhandler`, raising what Flask raises for what it refuses.
+
+        ValueError for a code Werkzeug has no exception for or a class that is not an
+        Exception; TypeError for an instance.
+        """
         if isinstance(code_or_exception, int):
             if code_or_exception not in default_exceptions:
                 raise ValueError(
-                    f"{code_or_exception} is not an HTTP error code Werkzeug knows; "
-                    "register an exception class instead."
+                    f"'{code_or_exception}' is not a recognized HTTP error code. Use a "
+                    "subclass of HTTPException with that code instead."
                 )
-        elif not (
-            isinstance(code_or_exception, type) and issubclass(code_or_exception, BaseException)
-        ):
-            raise TypeError(f"{code_or_exception!r} is not a status code or an exception class")
-        self.error_handlers[code_or_exception] = func
+            exc_class: type[BaseException] = default_exceptions[code_or_exception]
+        elif isinstance(code_or_exception, BaseException):
+            raise TypeError(
+                f"{code_or_exception!r} is an instance, not a class. Handlers can only be "
+                "registered for Exception classes or HTTP error codes."
+            )
+        elif not issubclass(code_or_exception, Exception):
+            raise ValueError(
+                f"'{code_or_exception.__name__}' is not a subclass of Exception. Handlers "
+                "can only be registered for Exception classes or HTTP error codes."
+            )
+        else:
+            exc_class = code_or_exception
+        # Keyed by status code first, as in Flask, so 403 and a Forbidden subclass share
+        # a table and the nearer class in the MRO wins; None holds the other classes.
+        code = exc_class.code if issubclass(exc_class, HTTPException) else None
+        self.error_handlers.setdefault(code, {})[exc_class] = func
 
-    def find_error_handler(self, error: BaseException) -> ErrorHandler | None:
-        """The handler for ``error``: by status code first, then along the class's MRO."""
-        handlers = self.error_handlers
-        if not handlers:
-            return None
-        if isinstance(error, HTTPException) and error.code in handlers:
-            return handlers[error.code]
-        for cls in type(error).__mro__:
-            if cls in handlers:
-                return handlers[cls]
+    def find_error_handler(self, error: BaseException, code: int | None) -> ErrorHandler | None:
+        """The handler registered under ``code`` for the class nearest ``error``'s in its MRO."""
+        handlers = self.error_handlers.get(code)
+        if handlers:
+            for cls in type(error).__mro__:
+                if cls in handlers:
+                    return handlers[cls]
         return None

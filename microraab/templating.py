@@ -2,9 +2,10 @@
 
 Autoescape is on for ``.html``, ``.htm``, ``.xml`` and ``.jinja`` files and for strings;
 development mode uses ``StrictUndefined`` (a typo is an error, not an empty string) and
-reloads changed files. Globals: ``url_for``, ``config``, ``get_flashed_messages`` and
-``csrf_token``; the request being served is ``request`` in every page's context. Templates
-are microraab's :class:`Template`: Jinja2's, with a cheaper copy of the globals per render.
+reloads changed files. ``|tojson`` encodes with :mod:`microraab.json`. Globals: ``url_for``,
+``config``, ``get_flashed_messages`` and ``csrf_token``; the request being served is
+``request`` in every page's context. Templates are microraab's :class:`Template`: Jinja2's,
+with a cheaper copy of the globals per render.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from jinja2 import (
 )
 from jinja2.runtime import Context, new_context
 
+from microraab import json
 from microraab.config import DEVELOPMENT
 from microraab.csrf import csrf_token as _csrf_token
 from microraab.sessions import get_flashed_messages as _get_flashed_messages
@@ -83,14 +85,20 @@ def create_environment(app: App) -> Environment:
     """The Jinja2 Environment for ``app``, loading from its template folder."""
     development = app.config["ENV"] == DEVELOPMENT
     auto_reload = app.config["TEMPLATES_AUTO_RELOAD"]
+    if auto_reload is None:
+        auto_reload = development or app.config["DEBUG"]  # DEBUG reloads too, as in Flask
     env = Environment(
         loader=FileSystemLoader(app.template_folder) if app.template_folder else None,
         autoescape=select_autoescape(("html", "htm", "xml", "jinja"), default_for_string=True),
         undefined=StrictUndefined if development else Undefined,
         # PERF: production never stats template files again once loaded.
-        auto_reload=development if auto_reload is None else bool(auto_reload),
+        auto_reload=bool(auto_reload),
     )
     env.template_class = Template
+    # |tojson through the app's encoding (dates, UUIDs...), as Flask sets it; Jinja2 still
+    # escapes <, >, & and ' so the result is safe inside HTML and <script>.
+    env.policies["json.dumps_function"] = json.dumps
+    env.policies["json.dumps_kwargs"] = {}
     env.globals.update(
         app=app,
         config=app.config,

@@ -209,6 +209,8 @@ def test_endpoint_override(app: App) -> None:
     common_test(app)
 
 
+# PROPFIND (WebDAV) is valid WSGI, only outside wsgiref.validate's list of known methods.
+@pytest.mark.filterwarnings("ignore:Unknown REQUEST_METHOD:wsgiref.validate.WSGIWarning")
 def test_methods_var_inheritance(app: App, client: TestClient) -> None:
     """flask tests/test_views.py::test_methods_var_inheritance"""
 

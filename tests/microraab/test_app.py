@@ -331,13 +331,54 @@ def test_broken_error_template_falls_back_to_the_plain_500_page(
 
 
 def test_register_error_handler_refuses_an_unknown_status_code(app: App) -> None:
-    with pytest.raises(ValueError, match="999 is not an HTTP error code"):
+    with pytest.raises(ValueError, match="'999' is not a recognized HTTP error code"):
         app.register_error_handler(999, lambda r, e: "")
 
 
-def test_register_error_handler_refuses_a_non_exception_class(app: App) -> None:
-    with pytest.raises(TypeError, match="not a status code or an exception class"):
+def test_register_error_handler_refuses_a_non_exception_class_as_flask_does(app: App) -> None:
+    with pytest.raises(ValueError, match="'str' is not a subclass of Exception"):
         app.register_error_handler(str, lambda r, e: "")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="'KeyboardInterrupt' is not a subclass of Exception"):
+        app.register_error_handler(KeyboardInterrupt, lambda r, e: "")
+
+
+def test_register_error_handler_refuses_an_exception_instance(app: App) -> None:
+    with pytest.raises(TypeError, match=r"KeyError\(\) is an instance, not a class"):
+        app.register_error_handler(KeyError(), lambda r, e: "")  # type: ignore[arg-type]
+
+
+def test_the_most_specific_error_class_wins_over_its_status_code(app: App) -> None:
+    class Banned(Forbidden):
+        pass
+
+    app.register_error_handler(403, lambda request, error: "any 403")
+    app.register_error_handler(Banned, lambda request, error: "banned")
+    app.register_error_handler(Exception, lambda request, error: "anything")
+
+    @app.route("/<kind>")
+    def index(request: Request, kind: str) -> str:
+        raise Banned() if kind == "banned" else Forbidden()
+
+    client = app.test_client()
+    assert client.get("/banned").data == b"banned"
+    assert client.get("/plain").data == b"any 403"
+    assert client.get("/nowhere/at/all").data == b"anything"
+
+
+def test_an_after_request_hook_failing_keeps_the_500_handlers_page(
+    app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    @app.after_request
+    def fail(request: Request, response: Response) -> Response:
+        raise ZeroDivisionError
+
+    app.add_url_rule("/", "index", lambda request: "fine")
+    app.register_error_handler(500, lambda request, error: ("Hello Server Error", 500))
+    response = app.test_client().get("/")
+    assert response.status_code == 500
+    assert response.data == b"Hello Server Error"
+    assert response.headers["X-Request-ID"]
+    assert any("Processing the error response failed" in r.getMessage() for r in caplog.records)
 
 
 def test_abort_raises_http_exception_rendered_as_error_page(app: App) -> None:

@@ -179,3 +179,110 @@ def test_module_takes_view_func_and_method_decorators(make_app: Callable[..., Ap
     assert client.get("/api/a").data == b"a"
     assert client.post("/api/b").data == b"b"
     assert app.url_for("api.b") == "/api/b"
+
+
+def test_an_empty_module_name_is_refused() -> None:
+    with pytest.raises(ValueError, match="'name' may not be empty"):
+        Module("")
+
+
+@pytest.mark.parametrize(
+    ("prefix", "rule", "url"),
+    [
+        (None, "/x", "/x"),
+        ("/", "", "/"),
+        ("/", "/", "/"),
+        ("/foo", "", "/foo"),
+        ("/foo/", "", "/foo/"),
+        ("/foo", "/", "/foo/"),
+        ("/foo/", "/", "/foo/"),
+        ("/foo/", "bar", "/foo/bar"),
+        ("/foo/", "/bar", "/foo/bar"),
+        ("/foo", "bar", "/foo/bar"),
+    ],
+)
+def test_prefix_and_rule_are_joined_as_flask_joins_them(
+    make_app: Callable[..., App], prefix: str | None, rule: str, url: str
+) -> None:
+    module = Module("m", url_prefix=prefix)
+    module.add_url_rule(rule, "index", lambda request: ("", 204))
+    app = make_app()
+    app.register(module)
+    assert app.url_for("m.index") == url
+    assert app.test_client().get(url).status_code == 204
+
+
+def test_register_may_rename_and_move_a_module(make_app: Callable[..., App]) -> None:
+    module = Module("api", url_prefix="/api", api=True)
+    module.add_url_rule("/ping", "ping", lambda request: request.endpoint)
+    module.before_app_request(lambda request: None)
+    app = make_app()
+    app.register(module)
+    app.register(module, name="api2", url_prefix="/v2/")
+    client = app.test_client()
+    assert client.get("/api/ping").data == b"api.ping"
+    assert client.get("/v2/ping").data == b"api2.ping"
+    assert client.get("/v2/missing").is_json  # the new prefix is an API prefix too
+    assert len(app.before_request_funcs) == 1  # app-wide hooks are added once
+    with pytest.raises(ValueError, match="'api2' is already registered"):
+        app.register(Module("api2"))
+
+
+def test_app_wide_hooks_of_a_module_run_for_every_request(make_app: Callable[..., App]) -> None:
+    order: list[str] = []
+    module = Module("audit")
+
+    @module.before_app_request
+    def before(request: Request) -> None:
+        order.append(f"before {request.path}")
+
+    @module.after_app_request
+    def after(request: Request, response: Response) -> Response:
+        order.append("after")
+        return response
+
+    @module.teardown_app_request
+    def teardown(request: Request, error: BaseException | None) -> None:
+        order.append("teardown")
+
+    @module.app_errorhandler(404)
+    def not_found(request: Request, error: Exception) -> tuple[str, int]:
+        return "audit 404", 404
+
+    app = make_app()
+    app.add_url_rule("/", "index", lambda request: "index")
+    app.register(module)
+    client = app.test_client()
+    assert client.get("/").data == b"index"
+    assert client.get("/nowhere").data == b"audit 404"
+    assert order == ["before /", "after", "teardown", "before /nowhere", "after", "teardown"]
+
+
+def test_app_template_filters_tests_and_globals_of_a_module(make_app: Callable[..., App]) -> None:
+    module = Module("text")
+
+    @module.app_template_filter()
+    def shout(value: str) -> str:
+        return value.upper()
+
+    @module.app_template_test("short")
+    def is_short(value: str) -> bool:
+        return len(value) < 4
+
+    @module.app_template_global()
+    def greeting() -> str:
+        return "hi"
+
+    module.add_app_template_filter(str.lower, "whisper")
+    module.add_app_template_test(str.isdigit, "digits")
+    module.add_app_template_global(lambda: 7, "seven")
+    app = make_app()
+    app.register(module)
+    source = "{{ 'a'|shout }}{{ 'B'|whisper }} {{ 'abc' is short }} {{ '12' is digits }} "
+    source += "{{ greeting() }}{{ seven() }}"
+    assert app.render_string(None, source).data == b"Ab True True hi7"
+
+
+def test_an_error_handler_table_without_the_errors_class_finds_nothing(app: App) -> None:
+    app.register_error_handler(KeyError, lambda request, error: "key")
+    assert app.find_error_handler(ValueError(), None) is None

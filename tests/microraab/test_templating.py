@@ -119,3 +119,74 @@ def test_a_render_sees_globals_as_jinja_does_layered_and_live(app: App) -> None:
     plain = env.from_string("{{ shade }}")
     plain.globals = {"shade": "a plain dict"}  # Jinja allows any mapping here
     assert plain.render() == "a plain dict"
+
+
+def test_context_processors_add_values_that_render_arguments_override(app: App) -> None:
+    seen: list[object] = []
+
+    @app.context_processor
+    def add_user(request: Request | None) -> dict[str, object]:
+        seen.append(request)
+        return {"user": "ada", "title": "default"}
+
+    page = app.render_string(None, "{{ user }} {{ title }}", title="given")
+    assert page.get_data(as_text=True) == "ada given"
+    assert seen == [None]
+
+
+def test_a_modules_context_processor_serves_only_its_own_pages(app: App) -> None:
+    from microraab import Module
+
+    shop = Module("shop", url_prefix="/shop")
+    shop.context_processor(lambda request: {"where": "shop"})
+    shop.app_context_processor(lambda request: {"everywhere": "yes"})
+    app.context_processor(lambda request: {"where": "app"})
+    page = "{{ where }} {{ everywhere }}"
+    shop.add_url_rule("/", "index", lambda request: app.render_string(request, page))
+    app.add_url_rule("/", "index", lambda request: app.render_string(request, page))
+    app.register(shop)
+    client = app.test_client()
+    assert client.get("/shop/").data == b"shop yes"
+    assert client.get("/").data == b"app yes"
+
+
+def test_render_takes_a_list_and_renders_the_first_template_that_exists(app: App) -> None:
+    page = app.render(None, ["missing.html", "hello.html"], name="ada")
+    assert "Hello, ada!" in page.get_data(as_text=True)
+
+
+def test_tojson_uses_the_apps_json_and_is_safe_in_html(app: App) -> None:
+    import datetime
+
+    value = {"when": datetime.date(2024, 5, 1), "text": "</script><b>&'"}
+    page = app.render_string(None, "<script>var v = {{ v|tojson }};</script>", v=value)
+    assert page.get_data(as_text=True) == (
+        '<script>var v = {"when":"2024-05-01",'
+        '"text":"\\u003c/script\\u003e\\u003cb\\u003e\\u0026\\u0027"};</script>'
+    )
+
+
+def test_template_tests_and_globals_are_registered_by_name(app: App) -> None:
+    app.add_template_test(lambda value: value % 2 == 0, "even")
+    app.add_template_global(lambda: 42, "answer")
+
+    @app.template_test()
+    def small(value: int) -> bool:
+        return value < 10
+
+    source = "{{ 4 is even }} {{ 3 is even }} {{ 3 is small }} {{ answer() }}"
+    assert app.render_string(None, source).data == b"True False True 42"
+
+
+@pytest.mark.parametrize(
+    ("config", "reloads"),
+    [
+        ({}, False),
+        ({"DEBUG": True}, True),
+        ({"DEBUG": True, "TEMPLATES_AUTO_RELOAD": False}, False),
+    ],
+)
+def test_debug_reloads_templates_unless_told_otherwise(
+    make_app: Callable[..., App], config: dict[str, object], reloads: bool
+) -> None:
+    assert make_app(**config).jinja_env.auto_reload is reloads
