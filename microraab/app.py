@@ -624,11 +624,11 @@ class App(Scaffold):
 
     # -- testing --------------------------------------------------------------------------
 
-    def test_client(self) -> TestClient:
+    def test_client(self, use_cookies: bool = True) -> TestClient:
         """A Werkzeug test client for this app; see :class:`microraab.testing.TestClient`."""
         from microraab.testing import TestClient
 
-        return TestClient(self)
+        return TestClient(self, use_cookies=use_cookies)
 
 
 def _join_rule(prefix: str | None, rule: str) -> str:

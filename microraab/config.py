@@ -86,8 +86,8 @@ class ConfigError(RuntimeError):
 
 
 # Settings that are always text: their environment values are taken as written, so a
-# MICRORAAB_SECRET_KEY of digits stays a string. (Settings whose default is a string are
-# text too.)
+# MICRORAAB_SECRET_KEY of digits stays a string. (Settings whose value is already a string
+# are text too.)
 TEXT_SETTINGS = frozenset(
     {"SECRET_KEY", "SERVER_NAME", "SESSION_COOKIE_DOMAIN", "SESSION_COOKIE_PATH", "ERROR_TEMPLATE"}
     | {"FORWARDED_ALLOW_IPS"}
@@ -111,7 +111,8 @@ def load_config(
     """Build the config: defaults < TOML file < environment < ``overrides``.
 
     The TOML file is named by ``overrides["CONFIG_FILE"]`` or ``MICRORAAB_CONFIG_FILE``;
-    its top-level keys are upper-cased. ``MICRORAAB_SECRET_KEY=x`` sets ``SECRET_KEY``.
+    its top-level keys are upper-cased. ``MICRORAAB_SECRET_KEY=x`` sets ``SECRET_KEY``, and
+    ``MICRORAAB_A__B=1`` sets ``config["A"]["B"]`` (see :func:`set_from_env`).
     Raises ConfigError for an unknown ``ENV`` or an unreadable file.
     """
     environ = os.environ if environ is None else environ
@@ -120,11 +121,10 @@ def load_config(
     config_file = overrides.get("CONFIG_FILE") or environ.get(prefix + "CONFIG_FILE")
     if config_file:
         config.update(read_toml(Path(config_file)))
-    for name, raw in environ.items():
+    # Sorted, as Flask's from_prefixed_env: MICRORAAB_A comes before MICRORAAB_A__B.
+    for name in sorted(environ):
         if name.startswith(prefix) and name != prefix + "CONFIG_FILE":
-            key = name[len(prefix) :]
-            text = key in TEXT_SETTINGS or isinstance(DEFAULTS.get(key), str)
-            config[key] = raw if text else parse_env_value(raw)
+            set_from_env(config, name[len(prefix) :], environ[name])
     config.update(overrides)
     if config["FORWARDED_ALLOW_IPS"] is None:
         # gunicorn's own variable, read the way gunicorn reads it: one setting tells the
@@ -137,6 +137,22 @@ def load_config(
             f"(set {prefix}ENV)."
         )
     return config
+
+
+def set_from_env(config: dict[str, Any], key: str, raw: str) -> None:
+    """Set ``key`` to ``raw`` parsed as JSON (``A__B`` sets ``config["A"]["B"]``, as Flask).
+
+    Text settings, and those whose current value is a string, keep ``raw`` as written. A
+    nested dict is copied before it is changed: it may be one of ``DEFAULTS``.
+    """
+    *parents, last = key.split("__")
+    node = config
+    for part in parents:
+        child = node.get(part)
+        node[part] = child = dict(child) if isinstance(child, dict) else {}
+        node = child
+    text = key in TEXT_SETTINGS or isinstance(node.get(last), str)
+    node[last] = raw if text else parse_env_value(raw)
 
 
 def read_toml(path: Path) -> dict[str, Any]:

@@ -109,6 +109,31 @@ def test_environment_values_are_json_or_strings(raw: str, value: object) -> None
     assert parse_env_value(raw) == value
 
 
+def test_double_underscores_set_nested_keys_as_flask_does(tmp_path: Path) -> None:
+    path = tmp_path / "app.toml"
+    path.write_text('[exist]\nok = "value"\nflag = true\ninner = {ik = 1}\n')
+    environ = {
+        "MICRORAAB_CONFIG_FILE": str(path),
+        "MICRORAAB_EXIST__ok": "other",
+        "MICRORAAB_EXIST__inner__ik": "2",
+        "MICRORAAB_NEW__K": "v",
+        "MICRORAAB_NUMBER": "1",
+        "MICRORAAB_NUMBER__REPLACED": "[1]",
+    }
+    config = load_config(environ=environ)
+    assert config["EXIST"] == {"ok": "other", "flag": True, "inner": {"ik": 2}}
+    assert config["NEW"] == {"K": "v"}
+    assert config["NUMBER"] == {"REPLACED": [1]}  # a value that is not a dict is replaced
+
+
+def test_a_nested_default_is_copied_not_changed() -> None:
+    name = "MICRORAAB_SECURITY_HEADERS__X-Frame-Options"
+    config = load_config(environ={name: "SAMEORIGIN"})
+    assert config["SECURITY_HEADERS"]["X-Frame-Options"] == "SAMEORIGIN"
+    assert config["SECURITY_HEADERS"]["X-Content-Type-Options"] == "nosniff"
+    assert DEFAULTS["SECURITY_HEADERS"]["X-Frame-Options"] == "DENY"
+
+
 def test_unknown_env_mode_is_refused() -> None:
     with pytest.raises(ConfigError, match="'development' or 'production', not 'staging'"):
         load_config(environ={"MICRORAAB_ENV": "staging"})
