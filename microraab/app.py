@@ -96,7 +96,7 @@ class App(Scaffold):
         self.xray: XRay | None = None
         if self.config["XRAY"]:
             if self.development:
-                self.xray = XRay(self, keep=self.config["XRAY_KEEP"])
+                self.xray = XRay(self)
             else:
                 self.logger.warning("XRAY is ignored in production mode: the X-ray stays off")
         # No folder, no static route: `routes` lists none, url_for("static") is a BuildError.

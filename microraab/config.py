@@ -78,6 +78,10 @@ DEFAULTS: dict[str, Any] = {
     # The request X-ray (microraab.xray): development mode only, ignored in production.
     "XRAY": False,
     "XRAY_KEEP": 50,
+    "XRAY_MAX_BYTES": 5_000_000,
+    # Where every worker's traces are kept; None: a directory per server (microraab.xray_store).
+    "XRAY_DIR": None,
+    "XRAY_TOOLBAR": True,
 }
 
 
@@ -90,7 +94,7 @@ class ConfigError(RuntimeError):
 # are text too.)
 TEXT_SETTINGS = frozenset(
     {"SECRET_KEY", "SERVER_NAME", "SESSION_COOKIE_DOMAIN", "SESSION_COOKIE_PATH", "ERROR_TEMPLATE"}
-    | {"FORWARDED_ALLOW_IPS"}
+    | {"FORWARDED_ALLOW_IPS", "XRAY_DIR"}
 )
 
 

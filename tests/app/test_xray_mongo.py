@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from pymongo.database import Database
 
 from app import create_app
 from app.xray_mongo import describe, elide
+from microraab.xray import Trace
 
 
 def test_elide_keeps_keys_and_hides_values() -> None:
@@ -27,12 +29,12 @@ def test_describe_names_collection_and_filter_shape() -> None:
     )
 
 
-def test_home_page_trace_lists_the_mongodb_find_with_its_duration(
-    mongo_uri: str, mongo_db: Database[Any]
+def test_a_short_links_trace_lists_the_mongodb_command_inside_the_view(
+    mongo_uri: str, mongo_db: Database[Any], tmp_path: Path
 ) -> None:
     app = create_app(
         {"MONGODB_URI": mongo_uri, "MONGODB_DATABASE": mongo_db.name, "ENV": "development",
-         "SECRET_KEY": "test"}
+         "SECRET_KEY": "test", "XRAY_DIR": str(tmp_path)}
     )  # fmt: skip
     try:
         client = app.test_client()
@@ -40,12 +42,17 @@ def test_home_page_trace_lists_the_mongodb_find_with_its_duration(
         response = client.get("/traced")
         assert response.status_code == 302
         assert app.xray is not None
-        trace = app.xray.traces[response.headers["X-Request-ID"]]
-        commands = [e for e in trace.events if e.kind == "mongodb"]
-        assert [c.name for c in commands] == ["findAndModify"]
-        assert commands[0].detail == 'links {"code": "?"}'
-        assert commands[0].duration_ms > 0
-        assert "db;dur=" in response.headers["Server-Timing"]
+        trace = Trace.from_document(app.xray.store.get(response.headers["X-Request-ID"]) or {})
+        spans = [(e.kind, e.name, e.depth) for e in trace.events if e.depth >= 2]
+        # The command runs inside the view, which runs inside dispatch_request.
+        assert spans == [("view", "pages.follow", 2), ("mongodb", "findAndModify", 3)]
+        [command] = [e for e in trace.events if e.kind == "mongodb"]
+        assert command.detail == 'links {"code": "?"}'
+        assert command.duration_ms > 0
+        assert "mongodb;dur=" in response.headers["Server-Timing"]
+        assert b"xray-toolbar" not in response.data  # a redirect
+        page = client.get("/traced+").get_data(as_text=True)
+        assert "mongodb <b>1</b> in" in page and "<b>1</b> template<" in page
     finally:
         app.extensions["mongo"].close()
 
