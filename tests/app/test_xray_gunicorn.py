@@ -29,8 +29,8 @@ def test_every_xray_link_resolves_whichever_worker_answers(
         env={"MICRORAAB_ENV": "development"},
     )  # fmt: skip
     try:
-        created = request(port, "POST", "/api/links", {"url": "https://example.com/", "code": "xray"})
-        assert created.status == 201
+        link_body = {"url": "https://example.com/", "code": "xray"}
+        assert request(port, "POST", "/api/links", link_body).status == 201
         links: dict[str, int] = {}  # X-Xray link -> the worker that traced the request
         # Each request on a new connection, which either worker may accept: 200 at most,
         # until both workers have made traces.
