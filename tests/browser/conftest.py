@@ -144,8 +144,8 @@ def dev_server(
     mongo_client: MongoClient[dict[str, Any]],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[LiveServer]:
-    """The app in development mode (request X-ray on), one worker: traces are per process."""
-    extra = {"MICRORAAB_ENV": "development", "WEB_CONCURRENCY": "1"}
+    """The app in development mode (request X-ray on), two workers sharing the traces."""
+    extra = {"MICRORAAB_ENV": "development", "WEB_CONCURRENCY": "2"}
     with running_app(mongo_uri, mongo_client, tmp_path_factory.mktemp("dev"), extra) as live:
         yield live
 
@@ -259,8 +259,12 @@ class Browser:
         finally:
             self.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
-    def screenshot(self, name: str) -> None:
-        """Save the whole page as docs/img/<name>.png, only when UPDATE_SCREENSHOTS=1."""
+    def screenshot(self, name: str, around: str | None = None) -> None:
+        """Save the whole page as docs/img/<name>.png, only when UPDATE_SCREENSHOTS=1.
+
+        With ``around`` (a CSS selector), only the window's bottom strip down from 120 px
+        above that element: how a fixed toolbar looks over the page.
+        """
         if os.environ.get("UPDATE_SCREENSHOTS") != "1":
             return
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -272,6 +276,13 @@ class Browser:
             " + parseFloat(style.marginBottom))]"
         )
         clip = {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}
+        if around is not None:
+            top, bottom = self.driver.execute_script(
+                "const box = document.querySelector(arguments[0]).getBoundingClientRect();"
+                "return [Math.max(0, box.top - 120), window.innerHeight]",
+                around,
+            )
+            clip.update(y=top, height=bottom - top)
         shot = self.driver.execute_cdp_cmd(
             "Page.captureScreenshot",
             {"format": "png", "captureBeyondViewport": True, "clip": clip},

@@ -321,25 +321,76 @@ def test_the_page_check_catches_a_script_error(browser: Browser, server: LiveSer
         browser.check_page()
 
 
-def test_the_xray_of_a_request_in_development_mode(
+def test_the_toolbar_leads_to_the_requests_timeline(
     browser: Browser, dev_server: LiveServer
 ) -> None:
+    for url in SAMPLE_URLS[:4]:
+        assert dev_server.post_json("/api/links", {"url": url})[0] == 201
     status, _ = dev_server.post_json(
         "/api/links", {"url": "https://www.mongodb.com/docs/", "code": "traced"}
     )
     assert status == 201
     driver = browser.driver
+    driver.get(dev_server.url("/"))
+    browser.check_page()
+    toolbar = text(browser, ".xray-toolbar")
+    assert "mongodb 1 in" in toolbar and "1 template" in toolbar and " ms" in toolbar
+    browser.screenshot("xray-toolbar", around=".xray-toolbar")
+
     driver.get(dev_server.url("/traced+"))
     browser.check_page()
-    driver.get(dev_server.url("/_xray/"))
+    follow_link(browser, ".xray-toolbar a")
     browser.check_page()
-    rows = driver.find_elements(By.CSS_SELECTOR, "table a")
-    assert rows, "the X-ray list shows the requests just made"
-    driver.get(rows[0].get_attribute("href"))
-    browser.check_page()
-    page = text(browser, "body")
-    assert "GET /traced+" in page
-    assert "/<code:code>+ -> pages.detail {'code': 'traced'}" in page
-    assert "mongodb" in page and 'links {"code": "?"}' in page
-    assert "link.html" in page
+    assert driver.title == "GET /traced+ · X-ray · microraab"
+    assert "/<code:code>+ -> pages.detail {'code': 'traced'}" in text(browser, "main")
+    rows = driver.find_elements(By.CSS_SELECTOR, ".xray-timeline .xray-span")
+    spans = [
+        (row.find_element(By.CSS_SELECTOR, ".xray-kind").text.lower(), row.get_attribute("class"))
+        for row in rows
+    ]
+    assert spans[0] == ("request", "xray-span xray-depth-0 xray-kind-request")
+    # The command drawn inside the view, inside dispatch_request, inside the request.
+    kinds = [kind for kind, _ in spans]
+    assert kinds.index("stage") < kinds.index("view") < kinds.index("mongodb")
+    assert "xray-depth-3 xray-kind-call" in spans[kinds.index("mongodb")][1]
+    assert "xray-depth-3 xray-kind-template" in spans[kinds.index("template")][1]
+    # Every bar is drawn, within the axis, and the request's spans the whole of it.
+    axis = rows[0].find_element(By.CSS_SELECTOR, "svg").rect
+    bars = [row.find_element(By.CSS_SELECTOR, "rect").rect for row in rows]
+    assert bars[0]["width"] == pytest.approx(axis["width"], abs=1)
+    for bar in bars:
+        assert bar["width"] > 0 and bar["height"] > 0
+        assert axis["x"] - 1 <= bar["x"] and bar["x"] + bar["width"] <= axis["x"] + axis["width"] + 1
+    assert 'links {"code": "?"}' in text(browser, ".xray-timeline")
     browser.screenshot("xray")
+
+    follow_link(browser, "a.xray-brand")
+    browser.check_page()
+    field = driver.find_element(By.ID, "xray-path")
+    field.send_keys("traced")
+    old_page = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(By.CSS_SELECTOR, ".xray-filter button").click()
+    wait(browser, gone(old_page))
+    browser.check_page()
+    paths = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".xray-traces td.xray-path")]
+    assert paths and set(paths) == {"/traced+"}
+
+
+def test_the_xray_pages_fit_a_phone(browser: Browser, dev_server: LiveServer) -> None:
+    long_url = "https://example.com/" + "a-very-long-path-segment/" * 8 + "?q=" + "x" * 80
+    assert dev_server.post_json("/api/links", {"url": long_url, "code": "long-one"})[0] == 201
+    driver = browser.driver
+    with browser.phone(375):
+        driver.get(dev_server.url("/long-one+"))
+        browser.check_page()
+        assert browser.page_width() <= 375
+        toolbar = driver.find_element(By.CSS_SELECTOR, ".xray-toolbar").rect
+        assert toolbar["x"] >= 0 and toolbar["x"] + toolbar["width"] <= 375
+        follow_link(browser, ".xray-toolbar a")
+        browser.check_page()
+        assert browser.page_width() <= 375
+        bar = driver.find_element(By.CSS_SELECTOR, ".xray-span svg").rect
+        assert bar["width"] > 250  # on a phone the bars take the screen's width
+        follow_link(browser, "a.xray-brand")
+        browser.check_page()
+        assert browser.page_width() <= 375
