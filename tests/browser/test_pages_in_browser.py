@@ -358,9 +358,10 @@ def test_the_toolbar_leads_to_the_requests_timeline(
     axis = rows[0].find_element(By.CSS_SELECTOR, "svg").rect
     bars = [row.find_element(By.CSS_SELECTOR, "rect").rect for row in rows]
     assert bars[0]["width"] == pytest.approx(axis["width"], abs=1)
+    left, right = axis["x"] - 1, axis["x"] + axis["width"] + 1
     for bar in bars:
         assert bar["width"] > 0 and bar["height"] > 0
-        assert axis["x"] - 1 <= bar["x"] and bar["x"] + bar["width"] <= axis["x"] + axis["width"] + 1
+        assert left <= bar["x"] and bar["x"] + bar["width"] <= right
     assert 'links {"code": "?"}' in text(browser, ".xray-timeline")
     browser.screenshot("xray")
 
