@@ -36,8 +36,11 @@ def seen(make_app: Callable[..., App]) -> Callable[..., dict[str, Any]]:
                 "original": request.environ.get(ORIGINAL_KEY),
             }
 
+        client = app.test_client()
+        if peer is None:  # the test client's default peer is 127.0.0.1, as Flask's
+            del client.environ_base["REMOTE_ADDR"]
         environ = {} if peer is None else {"REMOTE_ADDR": peer}
-        response = app.test_client().get("/links/abc", headers=headers, environ_base=environ)
+        response = client.get("/links/abc", headers=headers, environ_base=environ)
         assert response.status_code == 200, response.get_data(as_text=True)
         return response.get_json()  # type: ignore[no-any-return]
 
