@@ -88,13 +88,26 @@ def test_ratios_are_paired_round_by_round_not_taken_between_medians() -> None:
     assert report.paired_ratio("plaintext", "microraab", "flask") is None
 
 
-def test_the_targets_table_says_met_or_not_and_who_is_ahead() -> None:
-    rps = {"raw": [100, 100], "microraab": [94, 92], "falcon": [95, 94], "flask": [60, 61]}
-    report = _report(rps)
-    table = targets_markdown(report.medians())
-    assert "| plaintext | 0.93 | 0.930 | 0.920-0.940 | yes | flask | falcon |" in table
-    slower = _report({"raw": [100, 100], "microraab": [90, 90]}, test="db")
-    assert "| db | 0.97 | 0.900 | 0.900-0.900 | no | - | - |" in targets_markdown(slower.medians())
+def test_the_targets_table_gives_each_peers_ratio_its_range_and_whether_it_is_met() -> None:
+    rps = {
+        "raw": [100, 100],
+        "microraab": [94, 92],
+        "falcon": [95, 94],
+        "flask": [60, 61],
+        "demo": [92, 90],
+    }
+    table = "\n".join(targets_markdown(_report(rps)))
+    heading = "| x falcon (>= 0.97) | x flask (> 1) | demo x microraab (>= 0.97) | x raw |"
+    assert "| test | rounds " + heading in table
+    assert (
+        "| plaintext | 2 | 0.984 (0.979-0.989) yes | 1.537 (1.508-1.567) yes "
+        "| 0.978 (0.978-0.979) yes | 0.930 (0.920-0.940) |"
+    ) in table
+    slower = _report({"raw": [100, 100], "microraab": [90, 90], "bottle": [91, 91]}, test="db")
+    assert "| db | 2 | 0.989 (0.989-0.989) **no** | 0.900 (0.900-0.900) |" in "\n".join(
+        targets_markdown(slower)
+    )
+    assert targets_markdown(_report({"raw": [100]})) == []
 
 
 def test_rss_is_read_from_proc_and_zero_for_a_process_that_is_gone() -> None:
@@ -116,14 +129,21 @@ def test_an_extra_target_is_measured_beside_the_chosen_ones() -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["flat", "flat=module", "Flat=module:app", "raw=benchmarks.experiments.flat_app:app"]
+    "value",
+    [
+        "flat",
+        "flat=module",
+        "Flat=module:app",
+        "raw=benchmarks.experiments.flat_app:app",
+        "demo=app:app@bench",
+    ],
 )
 def test_an_extra_target_needs_a_new_name_a_module_and_an_app(
     value: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit):
         parse_args(["--target", value])
-    assert "expected NAME=MODULE:APP" in capsys.readouterr().err
+    assert "expected NAME=MODULE:APP[@/PREFIX]" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("module", ["raw_with_id_app", "flat_app"])
@@ -187,4 +207,4 @@ def test_runs_pool_their_rounds_still_paired_and_round_trip_through_json(
     assert main(["--pool", *map(str, paths)]) == 0
     out = capsys.readouterr().out
     assert "Pooled: 4 rounds" in out
-    assert "| plaintext | 0.93 | 0.930 | 0.900-1.000 | yes | - | - |" in out
+    assert "| plaintext | 4 | 0.930 (0.900-1.000) |" in out
