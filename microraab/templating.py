@@ -36,8 +36,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
 @pass_context
 def _url_for(context: Context, /, endpoint: str, **values: Any) -> str:
-    app: App = context["app"]
-    return app.url_for(endpoint, _request=context.get("request"), **values)
+    # PERF: the page's request looked up as Context.resolve_or_missing does (its own
+    # variables, then the render's), in two dict reads instead of three Python calls.
+    found = context.vars if "request" in context.vars else context.parent
+    app: App = context.parent["app"] if "app" not in context.vars else context.vars["app"]
+    return app.url_for(endpoint, _request=found.get("request"), **values)
 
 
 @pass_context
