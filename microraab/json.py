@@ -1,7 +1,8 @@
 """JSON encoding and decoding used by requests, responses and ``dict`` views.
 
-Dates become ISO 8601 strings, UUIDs and Decimals strings, sets lists. Applications add
-their own types (a MongoDB ``ObjectId``, say) by converting before they return.
+Dates become ISO 8601 strings, UUIDs and Decimals strings, sets lists, objects with
+``__html__`` their HTML. Applications add their own types (a MongoDB ``ObjectId``, say) by
+converting before they return.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ def _default(value: Any) -> Any:
         return list(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return dataclasses.asdict(value)
+    if hasattr(value, "__html__"):  # Markup's protocol: its HTML, as Flask writes it
+        return str(value.__html__())
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 

@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.test import EnvironBuilder
 
 from microraab import App, Request
-from microraab.testing import TestClient
+from microraab.testing import EnvironBuilder, TestClient
 
 HERE = Path(__file__).resolve().parent
 
@@ -45,9 +44,10 @@ def client(app: App) -> TestClient:
 
 @pytest.fixture
 def make_request(app: App) -> Callable[..., Request]:
-    """What ``app.test_request_context(*args, **kwargs)`` gives Flask: a request to use."""
+    """What ``app.test_request_context(*args, **kwargs)`` gives Flask: a request to use,
+    built by microraab's EnvironBuilder (the app's base URL), as Flask's is by its own."""
 
     def make(*args: Any, **kwargs: Any) -> Request:
-        return app.request_class(EnvironBuilder(*args, **kwargs).get_environ(), app)
+        return app.request_class(EnvironBuilder(app, *args, **kwargs).get_environ(), app)
 
     return make

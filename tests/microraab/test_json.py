@@ -19,6 +19,11 @@ class Point:
     y: int
 
 
+class Html:
+    def __html__(self) -> str:
+        return "<b>x</b>"
+
+
 @pytest.mark.parametrize(
     ("value", "encoded"),
     [
@@ -33,9 +38,10 @@ class Point:
         (Point(1, 2), '{"x":1,"y":2}'),
         ("ü", '"ü"'),
         ({"nested": [Point(0, 0)]}, '{"nested":[{"x":0,"y":0}]}'),
+        (Html(), '"<b>x</b>"'),
     ],
     ids=["datetime", "date", "time", "uuid", "decimal", "set", "frozenset", "dataclass",
-         "non-ascii", "nested"],
+         "non-ascii", "nested", "__html__"],
 )  # fmt: skip
 def test_extra_types_encode_compactly(value: object, encoded: str) -> None:
     assert json.dumps(value) == encoded
