@@ -14,6 +14,7 @@ import pytest
 
 from app.mongo_server import stop_process
 from tests.gunicorn_app import Reply, request, start_app
+from tests.reliability.replica_set import ReplicaSet
 
 # The pid of the worker that answered, in each access-log line.
 ACCESS_FORMAT = '%(p)s "%(r)s" %(s)s %(L)s'
@@ -87,3 +88,15 @@ def start_gunicorn(tmp_path: Path) -> Iterator[Any]:
     yield start
     for server in masters:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def replica_set(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReplicaSet]:
+    """A healthy three-member replica set ``rs0`` for one test module, stopped after it
+    (a module's tests may step down or kill its members)."""
+    members = ReplicaSet(tmp_path_factory.mktemp("rs"))
+    try:
+        yield members.start()
+    finally:
+        members.stop()
+
