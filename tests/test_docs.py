@@ -1,4 +1,5 @@
-"""docs/: every link leads somewhere, every cited function exists, every shown command runs.
+"""docs/ and README.md: every link leads somewhere, every cited function exists, every shown
+command runs.
 
 The conventions checked here are stated in docs/README.md:
 
@@ -9,23 +10,37 @@ The conventions checked here are stated in docs/README.md:
   file names one of its headings;
 - a dotted name in backticks that starts with a library's name (`werkzeug.routing.Map`),
   and is not a file here (`gunicorn.conf.py`), can be imported;
-- every command in a ```sh block runs offline and exits 0, unless a comment marks it
-  ``# not run by the docs test: <why>`` (alone on a line: the rest of its block).
+- every command in a ```sh block (in docs/ and README.md) runs offline and exits 0, unless a
+  comment marks it ``# not run by the docs test: <why>`` (alone on a line: the rest of its
+  block);
+- a command that serves (``gunicorn APP``, ``microraab run``, ``python examples/X.py``) is
+  started on a free loopback port, asked ``GET /`` (under 500), then each ``curl`` after it
+  in its block, and stopped; the demo app gets the test ``mongod`` (never a local one);
+- a ```python block whose first line is ``# NAME.py`` is that file, as the text asks the
+  reader to save it (README's ``hello.py``): the commands can import it.
 """
 
 from __future__ import annotations
 
+import http.client
 import importlib
 import os
 import re
+import secrets
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from app.mongo_server import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = sorted((ROOT / "docs").glob("*.md"))
+COMMAND_DOCS = [ROOT / "README.md", *DOCS]  # README's links are relative to the root: not here
 LIBRARIES = ("flask", "gevent", "gunicorn", "itsdangerous", "jinja2", "markupsafe", "pymongo",
              "werkzeug")  # fmt: skip
 SKIP_MARKER = "# not run by the docs test:"
@@ -64,26 +79,78 @@ def defines(source: str, name: str) -> bool:
     return re.search(pattern, source, re.M) is not None
 
 
-def commands() -> list[tuple[str, str]]:
-    """(doc name, command) for every command in a ```sh block, without the marked ones."""
+# A command that serves until stopped; --check-config only loads the app.
+SERVES = re.compile(r"\bgunicorn\b(?!.*--check-config)|\bmicroraab run\b|^python examples/\S+\.py$")
+COMMENT = re.compile(r"\s+#\s.*$")  # a command's trailing comment
+LOCAL_URL = re.compile(r"127\.0\.0\.1:(?:8000|5000)\b")  # where the docs say it listens
+
+
+def shell_lines() -> list[tuple[str, list[str]]]:
+    """(doc name, the block's commands) for every ```sh block, without the marked ones."""
     found = []
-    for doc in DOCS:
+    for doc in COMMAND_DOCS:
         for language, body in FENCE.findall(doc.read_text()):
             if language != "sh":
                 continue
+            lines = []
             for line in re.sub(r"\\\n\s*", "", body).splitlines():
                 line = line.strip()
                 if line.startswith(SKIP_MARKER):
                     break
                 if line and not line.startswith("#") and SKIP_MARKER not in line:
-                    found.append((doc.name, line))
+                    lines.append(COMMENT.sub("", line))
+            found.append((doc.name, lines))
     return found
+
+
+def commands() -> list[tuple[str, str]]:
+    """(doc name, command) for every command that runs and exits, without the marked ones."""
+    return [(doc, line) for doc, lines in shell_lines() for line in lines
+            if not SERVES.search(line) and not line.startswith("curl ")]  # fmt: skip
+
+
+def servers() -> list[tuple[str, str, list[str]]]:
+    """(doc name, server, the curl commands after it in its block), each distinct one once."""
+    found: dict[tuple[str, tuple[str, ...]], str] = {}
+    for doc, lines in shell_lines():
+        server, clients = None, []
+        for line in [*lines, None]:
+            if line is None or SERVES.search(line):
+                if server is not None:
+                    found.setdefault((server, tuple(clients)), doc)
+                server, clients = line, []
+            elif server is not None and line.startswith("curl "):
+                clients.append(line)
+    return [(doc, command, list(clients)) for (command, clients), doc in found.items()]
+
+
+@pytest.fixture(scope="module")
+def saved_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory with each ```python block that starts ``# NAME.py`` saved as NAME.py."""
+    folder = tmp_path_factory.mktemp("saved")
+    for doc in COMMAND_DOCS:
+        for language, body in FENCE.findall(doc.read_text()):
+            named = re.match(r"# (\w+\.py)\n", body)
+            if language == "python" and named:
+                (folder / named.group(1)).write_text(body)
+    return folder
+
+
+@pytest.fixture
+def command_env(saved_files: Path) -> dict[str, str]:
+    """The environment the commands run in: this venv first, the saved files importable."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MICRORAAB_ENV", "MICRORAAB_CONFIG_FILE", "MONGODB_HOST", "MONGODB_PORT")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(saved_files), env.get("PYTHONPATH")]))
+    return env  # fmt: skip
 
 
 def test_there_are_docs_with_links_citations_and_commands() -> None:
     assert {"walkthrough.md", "flask-side-by-side.md", "deploying.md"} <= {d.name for d in DOCS}
     assert len([link for link in local_links() if "#" in link[2]]) >= 20
     assert len(commands()) >= 5
+    assert len(servers()) >= 5
 
 
 @pytest.mark.parametrize(("doc", "text", "target"), local_links())
@@ -137,17 +204,74 @@ def test_a_named_library_object_exists(name: str) -> None:
 
 
 @pytest.mark.parametrize(("doc", "command"), commands())
-def test_a_shown_command_runs(doc: str, command: str) -> None:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+def test_a_shown_command_runs(doc: str, command: str, command_env: dict[str, str]) -> None:
     result = subprocess.run(
-        ["bash", "-c", command], cwd=ROOT, env=env, capture_output=True, text=True,
+        ["bash", "-c", command], cwd=ROOT, env=command_env, capture_output=True, text=True,
         timeout=120, check=False,
     )  # fmt: skip
     assert result.returncode == 0, f"{doc}: {command}\n{result.stdout}\n{result.stderr}"
 
 
+def get_root(port: int) -> int | None:
+    """The status of ``GET /`` on loopback, or None while nothing answers."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", "/")
+        return connection.getresponse().status
+    except OSError:
+        return None
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def server_env(command_env: dict[str, str], mongo_uri: str) -> Iterator[dict[str, str]]:
+    """For the servers: the test mongod (a database of their own), a key, one worker."""
+    database = f"docs_{secrets.token_hex(4)}"
+    yield {**command_env, "MONGODB_URI": mongo_uri, "MONGODB_DATABASE": database,
+           "MICRORAAB_SECRET_KEY": "docs-test-key", "WEB_CONCURRENCY": "1"}  # fmt: skip
+
+
+@pytest.mark.parametrize(("doc", "command", "clients"), servers())
+def test_a_shown_server_serves(
+    doc: str, command: str, clients: list[str], server_env: dict[str, str], tmp_path: Path
+) -> None:
+    port = free_port()
+    if "gunicorn" in command:  # loopback only; gunicorn.conf.py binds 0.0.0.0
+        command += f" --bind 127.0.0.1:{port}"
+    elif "microraab run" in command:
+        command += f" --port {port}"
+    log = tmp_path / "server.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            ["bash", "-c", command], cwd=ROOT, env={**server_env, "PORT": str(port)},
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30  # a gunicorn master and worker start in ~2 s
+        status = None
+        while status is None and time.monotonic() < deadline and server.poll() is None:
+            status = get_root(port)
+            time.sleep(0 if status else 0.1)
+        assert status is not None and status < 500, f"{doc}: {command}\n{log.read_text()}"
+        for client in clients:
+            client = LOCAL_URL.sub(f"127.0.0.1:{port}", client)
+            result = subprocess.run(
+                ["bash", "-c", client], cwd=ROOT, env=server_env, capture_output=True,
+                text=True, timeout=60, check=False,
+            )  # fmt: skip
+            assert result.returncode == 0, f"{doc}: {client}\n{result.stdout}{result.stderr}"
+    finally:
+        os.killpg(server.pid, signal.SIGINT)  # the reloader's child and gunicorn's workers too
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
 def test_every_skipped_command_says_why() -> None:
-    for doc in DOCS:
+    for doc in COMMAND_DOCS:
         for language, body in FENCE.findall(doc.read_text()):
             if language == "sh" and SKIP_MARKER in body:
                 for reason in re.findall(re.escape(SKIP_MARKER) + "(.*)", body):
