@@ -33,6 +33,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -276,3 +277,33 @@ def test_every_skipped_command_says_why() -> None:
             if language == "sh" and SKIP_MARKER in body:
                 for reason in re.findall(re.escape(SKIP_MARKER) + "(.*)", body):
                     assert reason.strip(), f"{doc.name}: a skipped command without a reason"
+
+
+# | [`test_x.py`](../tests/flask_parity/test_x.py): what | Flask's | ported | passing |
+PORTED_ROW = re.compile(
+    r"^\| \[`[\w.]+`\]\(\.\./(tests/flask_parity/test_\w+\.py)\)[^|]*"
+    r"\| (\d+) \| (\d+) \| (\d+) \|$",
+    re.M,
+)
+
+
+def test_the_ported_suite_counts_are_true(tmp_path: Path) -> None:
+    """docs/flask-side-by-side.md's table of Flask's ported tests: ported and passing, as run."""
+    rows = PORTED_ROW.findall((ROOT / "docs" / "flask-side-by-side.md").read_text())
+    assert len(rows) >= 5
+    report = tmp_path / "report.xml"
+    files = [path for path, *_ in rows]
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}",
+         *files],
+        cwd=ROOT, capture_output=True, timeout=300, check=False,
+    )  # fmt: skip
+    cases = ElementTree.parse(report).getroot().iter("testcase")
+    counts: dict[str, list[int]] = {path: [0, 0] for path in files}
+    for case in cases:
+        path = case.get("classname", "").split(".")[:3]
+        name = "/".join(path) + ".py"
+        counts[name][0] += 1
+        counts[name][1] += not any(child.tag in ("skipped", "failure", "error") for child in case)
+    for path, _, ported, passing in rows:
+        assert counts[path] == [int(ported), int(passing)], f"{path}: ported, passing as run"
