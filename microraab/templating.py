@@ -3,7 +3,7 @@
 Autoescape is on for ``.html``, ``.htm``, ``.xml`` and ``.jinja`` files and for strings;
 development mode uses ``StrictUndefined`` (a typo is an error, not an empty string) and
 reloads changed files. ``|tojson`` encodes with :mod:`microraab.json`. Globals: ``url_for``,
-``config``, ``get_flashed_messages`` and ``csrf_token``; the request being served is
+``config``, ``get_flashed_messages``, ``csrf_token`` and ``app``; the request being served is
 ``request`` in every page's context. Templates are microraab's :class:`Template`: Jinja2's,
 with a cheaper copy of the globals per render.
 """

@@ -307,3 +307,18 @@ def test_the_ported_suite_counts_are_true(tmp_path: Path) -> None:
         counts[name][1] += not any(child.tag in ("skipped", "failure", "error") for child in case)
     for path, _, ported, passing in rows:
         assert counts[path] == [int(ported), int(passing)], f"{path}: ported, passing as run"
+
+
+GLOBALS_LIST = re.compile(r"globals:? ((?:`+\w+`+(?:,\s*|\s+and\s+))*`+\w+`+)", re.I)
+
+
+@pytest.mark.parametrize("path", ["README.md", "docs/walkthrough.md", "microraab/templating.py"])
+def test_a_list_of_the_template_globals_names_every_one(path: str) -> None:
+    import jinja2
+
+    from microraab import App
+
+    app = App("globals", config={"SECRET_KEY": "docs"})
+    ours = set(app.jinja_env.globals) - set(jinja2.Environment().globals)
+    (listed,) = GLOBALS_LIST.findall((ROOT / path).read_text())
+    assert set(re.findall(r"`+(\w+)`+", listed)) == ours, listed
