@@ -7,7 +7,6 @@ so ``{"url": {"$gt": ""}}`` is refused here and never reaches a query.
 from __future__ import annotations
 
 import base64
-import binascii
 import ipaddress
 import re
 import secrets
@@ -55,6 +54,9 @@ _LIMIT = re.compile(r"[0-9]{1,3}")
 _IDNA_DEVIATIONS = frozenset("\u00df\u03c2\u200c\u200d")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _CURSOR = re.compile(r"[A-Za-z0-9_-]{27}")  # 20 bytes (8 created + 12 _id), unpadded base64url
+# The milliseconds since the epoch a datetime can hold (years 1..9999, UTC).
+_MIN_CURSOR_MS = (datetime.min.replace(tzinfo=timezone.utc) - _EPOCH) // timedelta(milliseconds=1)
+_MAX_CURSOR_MS = (datetime.max.replace(tzinfo=timezone.utc) - _EPOCH) // timedelta(milliseconds=1)
 _BAD_CURSOR = "invalid cursor: use the next_cursor of the previous page."
 _BAD_LIMIT = f"limit must be a whole number from 1 to {MAX_LIMIT}."
 
@@ -236,15 +238,17 @@ def encode_cursor(created: datetime, object_id: ObjectId) -> str:
 
 
 def decode_cursor(cursor: object) -> tuple[datetime, ObjectId]:
-    """The (created, _id) in ``cursor``; InvalidLink (400) for anything not from encode_cursor."""
+    """The (created, _id) in ``cursor``; InvalidLink (400) unless it has the cursor's shape.
+
+    Any 27 base64url characters are a position (what the OpenAPI document promises): a
+    time outside what datetime holds (years 1..9999) is taken as the nearest one it holds.
+    """
     if not isinstance(cursor, str) or not _CURSOR.fullmatch(cursor):
         raise InvalidLink(_BAD_CURSOR, 400)
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=")
-        milliseconds = int.from_bytes(raw[:8], "big", signed=True)
-        return _EPOCH + timedelta(milliseconds=milliseconds), ObjectId(raw[8:])
-    except (ValueError, OverflowError, binascii.Error):  # e.g. a date past year 9999
-        raise InvalidLink(_BAD_CURSOR, 400) from None
+    raw = base64.urlsafe_b64decode(cursor + "=")  # 28 base64url characters: always 20 bytes
+    milliseconds = int.from_bytes(raw[:8], "big", signed=True)
+    milliseconds = min(max(milliseconds, _MIN_CURSOR_MS), _MAX_CURSOR_MS)
+    return _EPOCH + timedelta(milliseconds=milliseconds), ObjectId(raw[8:])
 
 
 # -- the store ----------------------------------------------------------------------------

@@ -7,11 +7,47 @@ these schemas, and schemathesis finds no 5xx and no undocumented response.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
-from app.links import CUSTOM_CODE, MAX_LIMIT, MAX_URL_LENGTH
+from bson import ObjectId
+
+from app.links import CUSTOM_CODE, MAX_LIMIT, MAX_URL_LENGTH, RESERVED_CODES, encode_cursor
 
 CODE_PATTERN = f"^{CUSTOM_CODE.pattern}$"
+# The reserved codes, any case (JSON Schema's regexes have no flag for it): a custom code
+# must not match.
+RESERVED_PATTERN = "^(?:{})$".format(
+    "|".join(
+        "".join(f"[{c.upper()}{c}]" if c.isalpha() else c for c in code)
+        for code in sorted(RESERVED_CODES)
+        if CUSTOM_CODE.fullmatch(code)
+    )
+)
+# What a generator needs to make a URL the API stores: http(s), a host of lowercase ASCII
+# labels (the last not a number), a port, then RFC 3986 path and query characters. A
+# subset of what normalize_target_url accepts (any case, IDN hosts, IPv6, %-escapes and
+# fragments are accepted too), kept simple because generators explore every branch of it;
+# tests/app/test_openapi.py checks that every match is stored.
+_LABEL = "[a-z0-9-]{1,20}"
+_PATH_CHARACTER = "[A-Za-z0-9._~!$&'()*+,;=:@/-]"
+URL_PATTERN = (
+    f"^https?://(?:{_LABEL}\\.){{0,3}}[a-z][a-z0-9-]{{0,19}}(?::[1-9][0-9]{{0,3}})?"
+    f"(?:/{_PATH_CHARACTER}*)?(?:\\?(?:{_PATH_CHARACTER}|\\?)*)?$"
+)
+URL_EXAMPLE = "https://example.com/a/long/path?with=query"
+CODE_EXAMPLE = "docs-1"
+CURSOR_PATTERN = "^[A-Za-z0-9_-]{27}$"
+CURSOR_EXAMPLE = encode_cursor(
+    datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc), ObjectId("6957358d0123456789abcdef")
+)
+LINK_EXAMPLE = {
+    "code": CODE_EXAMPLE,
+    "url": URL_EXAMPLE,
+    "short_url": f"http://127.0.0.1:8000/{CODE_EXAMPLE}",
+    "created": "2026-01-02T03:04:05.678+00:00",
+    "clicks": 0,
+}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -27,6 +63,17 @@ def _error(description: str) -> dict[str, Any]:
 
 def _errors(*statuses: int) -> dict[str, Any]:
     return {str(status): {"$ref": f"#/components/responses/Error{status}"} for status in statuses}
+
+
+# Not the app's answer but gunicorn's, before the app sees the request (gunicorn.conf.py's
+# limit_request_line): its own HTML page. schemathesis found it with a long query string.
+_URI_TOO_LONG = {
+    "414": {
+        "description": "The request line is longer than gunicorn's limit_request_line "
+        "(4094 bytes); gunicorn's own HTML page.",
+        "content": {"text/html": {"schema": {"type": "string"}}},
+    }
+}
 
 
 _ERROR_DESCRIPTIONS = {
@@ -45,7 +92,8 @@ _CODE_PARAMETER = {
     "in": "path",
     "required": True,
     "description": "The short code (a path that cannot be a code is a 404).",
-    "schema": {"type": "string", "pattern": CODE_PATTERN},
+    "schema": {"type": "string", "pattern": CODE_PATTERN, "minLength": 3, "maxLength": 32},
+    "example": CODE_EXAMPLE,
 }
 
 OPENAPI: dict[str, Any] = {
@@ -67,7 +115,12 @@ OPENAPI: dict[str, Any] = {
                 "summary": "Shorten a URL, with an optional custom code.",
                 "requestBody": {
                     "required": True,
-                    "content": {"application/json": {"schema": _ref("NewLink")}},
+                    "content": {
+                        "application/json": {
+                            "schema": _ref("NewLink"),
+                            "example": {"url": URL_EXAMPLE, "code": CODE_EXAMPLE},
+                        }
+                    },
                 },
                 "responses": {
                     "201": {
@@ -78,7 +131,21 @@ OPENAPI: dict[str, Any] = {
                                 "schema": {"type": "string"},
                             }
                         },
-                        "content": {"application/json": {"schema": _ref("Link")}},
+                        "content": {
+                            "application/json": {"schema": _ref("Link"), "example": LINK_EXAMPLE}
+                        },
+                        # For generators (schemathesis's stateful phase): a created link can
+                        # be read and deleted.
+                        "links": {
+                            "GetCreatedLink": {
+                                "operationId": "getLink",
+                                "parameters": {"code": "$response.body#/code"},
+                            },
+                            "DeleteCreatedLink": {
+                                "operationId": "deleteLink",
+                                "parameters": {"code": "$response.body#/code"},
+                            },
+                        },
                     },
                     **_errors(400, 409, 413, 415, 422, 503),
                 },
@@ -94,22 +161,44 @@ OPENAPI: dict[str, Any] = {
                         "description": "Page size (default 20, also when empty).",
                         "allowEmptyValue": True,
                         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+                        "example": 20,
                     },
                     {
                         "name": "cursor",
                         "in": "query",
                         "required": False,
-                        "description": "The next_cursor of the previous page (none: the first).",
+                        "description": (
+                            "The next_cursor of the previous page (none, or empty: the first). "
+                            "Any 27 base64url characters are a position; another shape is a 400."
+                        ),
                         "allowEmptyValue": True,
-                        "schema": {"type": "string"},
+                        "schema": {
+                            "type": "string",
+                            "pattern": CURSOR_PATTERN,
+                            "minLength": 27,
+                            "maxLength": 27,
+                        },
+                        "example": CURSOR_EXAMPLE,
                     },
                 ],
                 "responses": {
                     "200": {
                         "description": "A page of links.",
-                        "content": {"application/json": {"schema": _ref("LinkPage")}},
+                        "content": {
+                            "application/json": {
+                                "schema": _ref("LinkPage"),
+                                "example": {"links": [LINK_EXAMPLE], "next_cursor": CURSOR_EXAMPLE},
+                            }
+                        },
+                        "links": {
+                            "GetListedLink": {
+                                "operationId": "getLink",
+                                "parameters": {"code": "$response.body#/links/0/code"},
+                            }
+                        },
                     },
                     **_errors(400, 503),
+                    **_URI_TOO_LONG,
                 },
             },
         },
@@ -121,9 +210,18 @@ OPENAPI: dict[str, Any] = {
                 "responses": {
                     "200": {
                         "description": "The link.",
-                        "content": {"application/json": {"schema": _ref("Link")}},
+                        "content": {
+                            "application/json": {"schema": _ref("Link"), "example": LINK_EXAMPLE}
+                        },
+                        "links": {
+                            "DeleteReadLink": {
+                                "operationId": "deleteLink",
+                                "parameters": {"code": "$response.body#/code"},
+                            }
+                        },
                     },
                     **_errors(404, 503),
+                    **_URI_TOO_LONG,
                 },
             },
             "delete": {
@@ -132,6 +230,7 @@ OPENAPI: dict[str, Any] = {
                 "responses": {
                     "204": {"description": "Deleted."},
                     **_errors(404, 503),
+                    **_URI_TOO_LONG,
                 },
             },
         },
@@ -142,7 +241,12 @@ OPENAPI: dict[str, Any] = {
                 "responses": {
                     "200": {
                         "description": "The OpenAPI document.",
-                        "content": {"application/json": {"schema": {"type": "object"}}},
+                        "content": {
+                            "application/json": {
+                                "schema": {"type": "object", "required": ["openapi", "paths"]},
+                                "example": {"openapi": "3.1.0", "paths": {}},
+                            }
+                        },
                     }
                 },
             }
@@ -154,7 +258,7 @@ OPENAPI: dict[str, Any] = {
                 "responses": {
                     "200": {
                         "description": "Alive.",
-                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                        "content": {"text/plain": {"schema": {"type": "string"}, "example": "ok"}},
                     }
                 },
             }
@@ -166,7 +270,12 @@ OPENAPI: dict[str, Any] = {
                 "responses": {
                     "200": {
                         "description": "Ready.",
-                        "content": {"application/json": {"schema": _ref("Readiness")}},
+                        "content": {
+                            "application/json": {
+                                "schema": _ref("Readiness"),
+                                "example": {"status": "ready"},
+                            }
+                        },
                     },
                     "503": {
                         "description": "The database does not answer (within ~2 s).",
@@ -186,13 +295,29 @@ OPENAPI: dict[str, Any] = {
                 "properties": {
                     "url": {
                         "type": "string",
-                        "description": "An http(s) URL with a host and no credentials.",
+                        "format": "uri",
+                        "description": (
+                            "An http(s) URL with a host and no credentials. The pattern is "
+                            "what a generator can rely on; internationalised hosts, IPv6 "
+                            "literals and other RFC 3986 URLs are accepted too, and stored "
+                            "with the scheme and host lowercased (IDN as punycode)."
+                        ),
+                        "pattern": URL_PATTERN,
+                        "minLength": 8,
                         "maxLength": MAX_URL_LENGTH,
+                        "examples": [URL_EXAMPLE],
                     },
                     "code": {
                         "type": ["string", "null"],
-                        "description": "A custom code; omitted, null or empty for a random one.",
+                        "description": (
+                            "A custom code; omitted, null or empty for a random one. The "
+                            "reserved names (api, static, healthz, ... in any case) are a 422."
+                        ),
                         "pattern": f"^$|{CODE_PATTERN}",
+                        "maxLength": 32,
+                        # "type" too: a bare pattern holds for null, so "not" would refuse it.
+                        "not": {"type": "string", "pattern": RESERVED_PATTERN},
+                        "examples": [CODE_EXAMPLE],
                     },
                 },
             },
@@ -203,7 +328,7 @@ OPENAPI: dict[str, Any] = {
                 "properties": {
                     "code": {"type": "string", "pattern": CODE_PATTERN},
                     "url": {"type": "string", "maxLength": MAX_URL_LENGTH},
-                    "short_url": {"type": "string"},
+                    "short_url": {"type": "string", "format": "uri"},
                     "created": {"type": "string", "format": "date-time"},
                     "clicks": {"type": "integer", "minimum": 0},
                 },
@@ -214,7 +339,11 @@ OPENAPI: dict[str, Any] = {
                 "additionalProperties": False,
                 "properties": {
                     "links": {"type": "array", "maxItems": MAX_LIMIT, "items": _ref("Link")},
-                    "next_cursor": {"type": ["string", "null"]},
+                    "next_cursor": {
+                        "type": ["string", "null"],
+                        "pattern": CURSOR_PATTERN,
+                        "description": "The cursor of the next page; null on the last page.",
+                    },
                 },
             },
             "Readiness": {

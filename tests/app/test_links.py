@@ -246,6 +246,21 @@ def test_cursor_round_trips_created_and_id() -> None:
     assert decode_cursor(cursor) == (created, object_id)
 
 
+def test_every_cursor_of_the_right_shape_is_a_position() -> None:
+    # What the OpenAPI document says a cursor is: 27 base64url characters, any of them.
+    assert decode_cursor("f" * 27)[0] == datetime(9999, 12, 31, 23, 59, 59, 999000, timezone.utc)
+    assert decode_cursor("_" * 27)[0] == datetime(1969, 12, 31, 23, 59, 59, 999000, timezone.utc)
+    assert decode_cursor("v" * 27)[0] == datetime.min.replace(tzinfo=timezone.utc)  # before 1
+
+
+def test_a_cursor_past_year_9999_starts_at_the_newest_and_one_before_year_1_is_empty(
+    store: LinkStore,
+) -> None:
+    store.create("https://example.com/a")
+    assert len(store.recent(10, "f" * 27)[0]) == 1
+    assert store.recent(10, "v" * 27) == ([], None)
+
+
 # -- Link ---------------------------------------------------------------------------------
 
 
@@ -454,7 +469,7 @@ def test_recent_later_pages_ignore_links_added_meanwhile(store: LinkStore) -> No
     assert [link.code for link in rest] == [made[1], made[0]]
 
 
-@pytest.mark.parametrize("cursor", ["!!!", "AAAA", "x" * 40, "", "f" * 27, "a+b/" * 7, 123])
+@pytest.mark.parametrize("cursor", ["!!!", "AAAA", "x" * 40, "", "f" * 26, "a+b/" * 7, 123])
 def test_bad_cursor_is_400(store: LinkStore, cursor: Any) -> None:
     with pytest.raises(InvalidLink, match="invalid cursor") as info:
         store.recent(10, cursor)
