@@ -17,7 +17,10 @@ The conventions checked here are stated in docs/README.md:
   started on a free loopback port, asked ``GET /`` (under 500), then each ``curl`` after it
   in its block, and stopped; the demo app gets the test ``mongod`` (never a local one);
 - a ```python block whose first line is ``# NAME.py`` is that file, as the text asks the
-  reader to save it (README's ``hello.py``): the commands can import it.
+  reader to save it (README's ``hello.py``): the commands can import it;
+- every ```python block of flask-side-by-side.md runs, in order, in the namespace its first
+  line names (``# Flask``, ``# microraab``, ``# Werkzeug``, ``# Flask and microraab``),
+  unless that line is ``# not run by the docs test: <why>``.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -322,3 +326,39 @@ def test_a_list_of_the_template_globals_names_every_one(path: str) -> None:
     ours = set(app.jinja_env.globals) - set(jinja2.Environment().globals)
     (listed,) = GLOBALS_LIST.findall((ROOT / path).read_text())
     assert set(re.findall(r"`+(\w+)`+", listed)) == ours, listed
+
+
+SNIPPET_NAMESPACE = re.compile(r"# (Flask and microraab|Flask|microraab|Werkzeug)\b")
+
+
+def test_the_side_by_side_snippets_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every ```python block of flask-side-by-side.md runs, in order, in its namespace."""
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "page.html").write_text("Hello, {{ name }}!")
+    (tmp_path / "templates" / "404.html").write_text("Not here.")
+    (tmp_path / "config.toml").write_text('LOG_LEVEL = "INFO"\n')
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith(("MICRORAAB_", "FLASK_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("MICRORAAB_SECRET_KEY", "the docs' key")
+    monkeypatch.setenv("FLASK_SECRET_KEY", "the docs' key")
+    # Not importable, so both frameworks take the working directory as the app's root.
+    spaces: dict[str, dict[str, object]] = {
+        name: {"__name__": "side_by_side"} for name in ("Flask", "microraab", "Werkzeug")
+    }
+    ran = 0
+    for language, body in FENCE.findall((ROOT / "docs" / "flask-side-by-side.md").read_text()):
+        if language != "python" or body.lstrip().startswith(SKIP_MARKER):
+            continue
+        match = SNIPPET_NAMESPACE.match(body.lstrip())
+        assert match, f"a python block names no namespace (# Flask, ...):\n{body}"
+        names = ["Flask", "microraab"] if match[1] == "Flask and microraab" else [match[1]]
+        for name in names:
+            code = compile(textwrap.dedent(body), f"flask-side-by-side.md, {name}", "exec")
+            try:
+                exec(code, spaces[name])
+            except Exception as error:
+                pytest.fail(f"{name} block failed: {error!r}\n{body}")
+            ran += 1
+    assert ran >= 30
