@@ -158,6 +158,7 @@ class MongoProvider:
         self.prepare = prepare
         self.client_options = client_options
         self._client: MongoClient[dict[str, Any]] | None = None
+        self._database: Database[dict[str, Any]] | None = None  # of self._client
         self._prepared = False
         self._pid = 0
         self._lock = threading.RLock()
@@ -170,6 +171,7 @@ class MongoProvider:
             with self._lock:
                 if self._client is None or self._pid != os.getpid():
                     self._client = connect(self.settings, **self.client_options)
+                    self._database = None
                     self._pid = os.getpid()
                     self._prepared = False
                 client = self._client
@@ -182,7 +184,12 @@ class MongoProvider:
         ``prepare`` (indexes, seed data) runs on first use and again on the next use if
         it raised (the database was down); its error propagates.
         """
-        database = self.client[self.settings.database]
+        client = self.client
+        database = self._database
+        if database is None or database.client is not client:
+            # PERF: made once per client, not per request (a Database is an immutable
+            # view of the client; pymongo builds its options anew each time: ~4 µs).
+            database = self._database = client[self.settings.database]
         if not self._prepared and self.prepare is not None:
             with self._lock:
                 if not self._prepared:
@@ -195,3 +202,4 @@ class MongoProvider:
         if self._client is not None and self._pid == os.getpid():
             self._client.close()
         self._client = None
+        self._database = None

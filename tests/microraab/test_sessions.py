@@ -445,3 +445,37 @@ def test_flashed_messages_without_a_cookie_are_empty(app: App) -> None:
     response = app.test_client().get("/")
     assert response.json == {"m": []}
     assert "Set-Cookie" not in response.headers
+
+
+def test_vary_keeps_what_the_view_said_and_adds_cookie_once(
+    make_app: Callable[..., App],
+) -> None:
+    app = session_app(make_app)
+
+    @app.route("/negotiated")
+    def negotiated(request: Request) -> Response:
+        request.session.get("value")
+        return Response("x", headers={"Vary": "Accept-Encoding, cookie"})
+
+    @app.route("/varies")
+    def varies(request: Request) -> Response:
+        request.session.get("value")
+        return Response("x", headers={"Vary": "Accept-Encoding"})
+
+    client = app.test_client()
+    assert client.get("/negotiated").headers.getlist("Vary") == ["Accept-Encoding, cookie"]
+    assert client.get("/varies").headers.getlist("Vary") == ["Accept-Encoding, Cookie"]
+    assert client.get("/get").headers.getlist("Vary") == ["Cookie"]
+
+
+def test_the_signer_is_made_again_when_the_secret_key_changes(
+    make_app: Callable[..., App],
+) -> None:
+    app = session_app(make_app, SECRET_KEY="first")
+    interface = app.session_interface
+    first = interface.serializer()
+    assert interface.serializer() is first
+    app.config["SECRET_KEY"] = "second"
+    second = interface.serializer()
+    assert second is not first
+    assert second is not None and second.secret_keys == [b"second"]
