@@ -194,6 +194,8 @@ class App(Scaffold):
             self.api_prefixes.append((prefix or "").rstrip("/") + "/")
         for deferred in module.deferred:
             options = {"api": module.api, "csrf": module.csrf, **deferred.options}
+            if module.subdomain is not None:
+                options.setdefault("subdomain", module.subdomain)
             if url_defaults:
                 options["defaults"] = {**url_defaults, **options.get("defaults", {})}
             self.add_url_rule(

@@ -34,7 +34,8 @@ class Module(Scaffold):
     """A named set of routes under ``url_prefix``.
 
     ``api=True`` makes every route answer errors as JSON (and 404s under the prefix too);
-    ``csrf=False`` exempts its routes from the CSRF check (for JSON APIs).
+    ``csrf=False`` exempts its routes from the CSRF check (for JSON APIs); ``subdomain``
+    puts its routes on that subdomain of ``SERVER_NAME``.
     """
 
     def __init__(
@@ -44,6 +45,7 @@ class Module(Scaffold):
         *,
         api: bool = False,
         csrf: bool = True,
+        subdomain: str | None = None,
     ) -> None:
         super().__init__()
         if not name:
@@ -54,6 +56,7 @@ class Module(Scaffold):
         self.url_prefix = url_prefix
         self.api = api
         self.csrf = csrf
+        self.subdomain = subdomain
         self.deferred: list[DeferredRoute] = []
         # What the app_* methods do to the app, done once when the module is registered.
         self.deferred_functions: list[Callable[[App], Any]] = []

@@ -129,7 +129,6 @@ def test_environbuilder_json_dumps(app):
     assert eb.input_stream.read().decode("utf8") == '"\u20ac"'
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason="a Module takes no subdomain= yet")
 def test_blueprint_with_subdomain():
     """flask tests/test_testing.py::test_blueprint_with_subdomain"""
     app = App(__name__, config={"TESTING": True, "SECRET_KEY": "test key"})

@@ -286,3 +286,18 @@ def test_app_template_filters_tests_and_globals_of_a_module(make_app: Callable[.
 def test_an_error_handler_table_without_the_errors_class_finds_nothing(app: App) -> None:
     app.register_error_handler(KeyError, lambda request, error: "key")
     assert app.find_error_handler(ValueError(), None) is None
+
+
+def test_a_module_on_a_subdomain_serves_and_builds_urls_there(
+    make_app: Callable[..., App],
+) -> None:
+    app = make_app(SERVER_NAME="shop.example")
+    module = Module("eu", subdomain="eu")
+    module.add_url_rule("/", "home", lambda request: request.url)
+    module.add_url_rule("/all", "everywhere", lambda request: "x", subdomain="www")
+    app.register(module)
+    client = app.test_client()
+    assert client.get("/", subdomain="eu").text == "http://eu.shop.example/"
+    assert client.get("/").status_code == 404
+    assert app.url_for("eu.home") == "http://eu.shop.example/"
+    assert app.url_for("eu.everywhere") == "http://www.shop.example/all"  # the rule's own wins
