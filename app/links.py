@@ -263,13 +263,19 @@ class Link:
     created: datetime
     clicks: int
 
+    @property
+    def created_iso(self) -> str:
+        """``created`` in ISO 8601 to the millisecond (``2026-01-02T03:04:05.678+00:00``): the
+        API's ``created`` and the pages' ``<time datetime>``, one format for both."""
+        return self.created.isoformat(timespec="milliseconds")
+
     def to_json(self, base_url: str) -> dict[str, Any]:
         """The link as JSON-ready data; ``base_url`` is where the app is served."""
         return {
             "code": self.code,
             "url": self.url,
             "short_url": base_url.rstrip("/") + "/" + self.code,
-            "created": self.created.isoformat(timespec="milliseconds"),
+            "created": self.created_iso,
             "clicks": self.clicks,
         }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from werkzeug.exceptions import BadRequest, NotFound
@@ -13,6 +14,13 @@ from microraab import Module, Request, Response, flash, redirect
 pages = Module("pages")
 
 RECENT_PER_PAGE = 10
+
+
+@pages.app_template_filter("readable_time")
+def readable_time(moment: datetime) -> str:
+    """``moment`` (UTC) for a person, ``2 Jan 2026, 03:04 UTC``; pages put it in a
+    ``<time datetime>`` holding the API's ISO 8601 form (``Link.created_iso``)."""
+    return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
 
 
 def single_field(request: Request, name: str) -> str:

@@ -147,3 +147,37 @@ def test_static_stylesheet_is_served(client: TestClient) -> None:
     assert response.status_code == 200
     assert response.mimetype == "text/css"
     assert client.get("/static/../app/__init__.py").status_code == 404
+
+
+def test_a_long_url_is_shortened_in_the_list_and_whole_in_its_title_and_page(
+    client: TestClient,
+) -> None:
+    url = "https://example.com/" + "x" * (2048 - len("https://example.com/"))
+    assert post_form(client, url=url, code="long-one").status_code == 303
+    home = client.get("/").get_data(as_text=True)
+    shown = re.search(r'<span class="target" title="([^"]*)">([^<]*)</span>', home)
+    assert shown is not None
+    assert shown[1] == url
+    assert shown[2] == url[:59] + "…"
+    assert home.count(url) == 1  # in the title only: no wall of text in the list
+    page = client.get("/long-one+").get_data(as_text=True)
+    assert f'id="target">{url}</dd>' in page
+
+
+def test_a_short_url_is_shown_whole_in_the_list(client: TestClient) -> None:
+    url = "https://example.com/" + "y" * 40  # 60 characters: the most shown whole
+    assert post_form(client, url=url).status_code == 303
+    assert f'title="{url}">{url}</span>' in client.get("/").get_data(as_text=True)
+
+
+def test_the_link_page_shows_the_api_s_created_time_readably(client: TestClient) -> None:
+    created = client.post("/api/links", json={"url": "https://example.com/", "code": "when"})
+    iso = created.json["created"]  # type: ignore[index]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", iso)
+    page = client.get("/when+").get_data(as_text=True)
+    shown = re.search(r'<time datetime="([^"]+)">([^<]+)</time>', page)
+    assert shown is not None and shown[1] == iso
+    year, month, day, hour, minute = (int(part) for part in re.split(r"[-T:]", iso)[:5])
+    months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    month_name = months[month - 1]
+    assert shown[2] == f"{day} {month_name} {year}, {hour:02d}:{minute:02d} UTC"

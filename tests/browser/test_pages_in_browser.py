@@ -41,6 +41,14 @@ SAMPLE_URLS = [
 ]
 
 
+LISTED_LENGTH = 60  # templates/index.html shows a longer URL cut to this, ending in "…"
+
+
+def listed(url: str) -> str:
+    """How the list of recent links shows ``url``."""
+    return url if len(url) <= LISTED_LENGTH else url[: LISTED_LENGTH - 1] + "…"
+
+
 def wait(browser: Browser, condition: Any, timeout: float = 10) -> Any:
     return WebDriverWait(browser.driver, timeout).until(condition)
 
@@ -224,16 +232,17 @@ def test_page_through_the_recent_links(browser: Browser, server: LiveServer) -> 
 
     follow_link(browser, "a.brand")
     browser.check_page()
-    newest = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".links .target")]
-    assert newest == SAMPLE_URLS[::-1][:10]
+    newest = driver.find_elements(By.CSS_SELECTOR, ".links .target")
+    assert [e.get_attribute("title") for e in newest] == SAMPLE_URLS[::-1][:10]
+    assert [e.text for e in newest] == [listed(url) for url in SAMPLE_URLS[::-1][:10]]
     assert not driver.find_elements(By.LINK_TEXT, "Newest")
     browser.screenshot("home")
 
     follow_link(browser, "a[rel=next]")
     browser.check_page()
     assert "cursor=" in driver.current_url
-    older = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".links .target")]
-    assert older == SAMPLE_URLS[1::-1]
+    older = driver.find_elements(By.CSS_SELECTOR, ".links .target")
+    assert [e.get_attribute("title") for e in older] == SAMPLE_URLS[1::-1]
     assert not driver.find_elements(By.CSS_SELECTOR, "a[rel=next]")
 
     follow_link(browser, ".pager a")
@@ -243,7 +252,9 @@ def test_page_through_the_recent_links(browser: Browser, server: LiveServer) -> 
 
 
 def test_the_pages_fit_a_phone(browser: Browser, server: LiveServer) -> None:
-    long_url = "https://example.com/" + "a-very-long-path-segment/" * 8 + "?q=" + "x" * 80
+    # As long as a URL may be (2,048 characters): cut short in the list, whole on its page.
+    long_url = "https://example.com/" + "a-very-long-path-segment/" * 8 + "?q="
+    long_url += "x" * (2048 - len(long_url))
     for url in [*SAMPLE_URLS[:4], long_url]:
         assert server.post_json("/api/links", {"url": url})[0] == 201
     with browser.phone(375):
@@ -258,6 +269,10 @@ def test_the_pages_fit_a_phone(browser: Browser, server: LiveServer) -> None:
         assert clicks["y"] < target["y"]
         assert code["y"] < target["y"]
         assert clicks["x"] > code["x"] + code["width"]
+        assert target["x"] >= 0 and target["x"] + target["width"] <= 375
+        shown = first.find_element(By.CSS_SELECTOR, ".target")
+        assert (shown.text, shown.get_attribute("title")) == (listed(long_url), long_url)
+        assert target["height"] < 5 * code["height"]  # a few wrapped lines, not a wall
         browser.screenshot("home-mobile")
         follow_link(browser, ".links li:first-child a.code")
         browser.check_page()
