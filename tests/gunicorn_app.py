@@ -23,7 +23,8 @@ from app.mongo_server import free_port, stop_process
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 30.0
 # Settings of the developer's shell that would change what is under test.
-UNSET = ("MONGODB_HOST", "MONGODB_PORT", "MICRORAAB_ENV", "MICRORAAB_CONFIG_FILE")
+UNSET = ("MONGODB_HOST", "MONGODB_PORT", "MICRORAAB_ENV", "MICRORAAB_CONFIG_FILE",
+         "FORWARDED_ALLOW_IPS")  # fmt: skip
 
 
 @dataclass

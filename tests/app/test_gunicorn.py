@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import signal
 import socket
@@ -226,3 +228,42 @@ def test_a_users_own_app_served_from_the_repo_root_starts_no_demo_database(
     assert "hello:app is not the demo app: no local MongoDB for it" in output
     assert "Using worker: gevent" in output  # the file was read
     assert "mongod" not in output.replace("no local MongoDB", "")
+
+
+def test_the_app_trusts_the_proxies_gunicorn_was_given_on_its_command_line(
+    mongo_uri: str, mongo_db: Database[Any], tmp_path: Path
+) -> None:
+    # No FORWARDED_ALLOW_IPS in the environment: gunicorn.conf.py's on_starting hands the
+    # command line's value to the workers, so the app and gunicorn trust the same peer.
+    log = tmp_path / "gunicorn.log"
+    args = ["--forwarded-allow-ips", "127.0.0.5", "--access-logformat", '%(h)s "%(r)s"']
+    port, process = start_app(mongo_uri, mongo_db.name, log, workers=1, args=args)
+    forwarded = {
+        "X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "links.example", "Content-Type": "application/json",
+    }  # fmt: skip
+
+    def create(source: str, code: str) -> str | None:
+        connection = http.client.HTTPConnection(
+            "127.0.0.1", port, timeout=10, source_address=(source, 0)
+        )
+        try:
+            body = json.dumps({"url": "https://example.com/proxied", "code": code})
+            connection.request("POST", f"/api/links?{code}", body=body, headers=forwarded)
+            response = connection.getresponse()
+            response.read()
+            assert response.status == 201
+            return response.getheader("Location")
+        finally:
+            connection.close()
+
+    try:
+        assert create("127.0.0.5", "via-gateway") == "https://links.example/api/links/via-gateway"
+        # 127.0.0.1 is in gunicorn's default list, which the command line replaced.
+        assert create("127.0.0.1", "not-via") == f"http://127.0.0.1:{port}/api/links/not-via"
+    finally:
+        stop_process(process, 15)
+    logged = {line.split('"')[1].split("?")[1].split()[0]: line.split()[0]
+              for line in log.read_text().splitlines() if "/api/links?" in line}  # fmt: skip
+    assert logged == {"via-gateway": "203.0.113.9", "not-via": "127.0.0.1"}, logged
+
