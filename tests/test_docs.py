@@ -144,11 +144,11 @@ def saved_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def command_env(saved_files: Path) -> dict[str, str]:
     """The environment the commands run in: this venv first, the saved files importable."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("MICRORAAB_ENV", "MICRORAAB_CONFIG_FILE", "MONGODB_HOST", "MONGODB_PORT")}
+    unset = ("MICRORAAB_ENV", "MICRORAAB_CONFIG_FILE", "MONGODB_HOST", "MONGODB_PORT")
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(saved_files), env.get("PYTHONPATH")]))
-    return env  # fmt: skip
+    return env
 
 
 def test_there_are_docs_with_links_citations_and_commands() -> None:
