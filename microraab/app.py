@@ -24,7 +24,12 @@ from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, Template
 from werkzeug.datastructures import Headers
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import (
+    BadRequest,
+    BadRequestKeyError,
+    HTTPException,
+    InternalServerError,
+)
 from werkzeug.middleware.shared_data import SharedDataMiddleware
 from werkzeug.routing import BaseConverter, RoutingException
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -70,7 +75,7 @@ class App(Scaffold):
         *,
         template_folder: str | os.PathLike[str] | None = "templates",
         static_folder: str | os.PathLike[str] | None = "static",
-        static_url_path: str = "/static",
+        static_url_path: str | None = None,
         config: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__()
@@ -102,6 +107,11 @@ class App(Scaffold):
         # No folder, no static route: `routes` lists none, url_for("static") is a BuildError.
         static = self.static_folder
         if static is not None and os.path.isdir(static) and self.config["SERVE_STATIC"]:
+            if static_url_path is None:
+                # Flask's default: "/" and the folder's name ("static/" -> "/static", "" -> "").
+                folder_name = os.path.basename(os.fspath(static_folder or "").rstrip("\\/"))
+                static_url_path = "/" + folder_name
+            static_url_path = static_url_path.rstrip("/")
             self.add_url_rule(f"{static_url_path}/<path:filename>", "static", build_only=True)
             self.wsgi_app = SharedDataMiddleware(  # type: ignore[method-assign]
                 self.wsgi_app,
@@ -429,8 +439,9 @@ class App(Scaffold):
                     rv, status = rv
             else:
                 raise TypeError(
-                    f"The view for {request.endpoint!r} returned a tuple of {len(rv)} items; "
-                    "return (body, status), (body, headers) or (body, status, headers)."
+                    f"The view for {request.endpoint!r} returned a tuple of {len(rv)} items; the "
+                    "tuple must have the form (body, status), (body, headers) or (body, status, "
+                    "headers)."
                 )
         if isinstance(rv, (str, bytes)):
             # PERF: the common case first, constructed once with its status and headers.
@@ -449,10 +460,14 @@ class App(Scaffold):
         elif isinstance(rv, Iterator):
             response = self.response_class(rv)
         else:
+            # Flask's words ("returned None", "it was a bool"), which its users search for.
+            kind = f"it was a {type(rv).__name__}"
+            if rv is None:
+                kind = "it returned None (no return statement?)"
             raise TypeError(
-                f"The view for {request.endpoint!r} returned {type(rv).__name__!r}, which is "
-                "not a valid response: return a str, bytes, dict, list, Response, iterator, "
-                "or a (body, status[, headers]) tuple."
+                f"The view for {request.endpoint!r} did not return a valid response: {kind}. "
+                "Return a str, bytes, dict, list, Response, iterator, or a (body, status[, "
+                "headers]) tuple."
             )
         if status is not None:
             if isinstance(status, int):
@@ -548,7 +563,11 @@ class App(Scaffold):
 
         Re-raises an exception no handler is registered for.
         """
-        if isinstance(error, HTTPException):
+        if isinstance(error, BadRequestKeyError) and (
+            self.config["DEBUG"] or self.config["TRAP_BAD_REQUEST_ERRORS"]
+        ):
+            error.show_exception = True  # the missing key named in the page, as in Flask
+        if isinstance(error, HTTPException) and not self.trap_http_exception(error):
             return self.handle_http_exception(request, error)
         handler = self._find_error_handler(request, error)
         if handler is None:
@@ -557,6 +576,18 @@ class App(Scaffold):
             finally:
                 del error  # the traceback keeps this frame: no cycle back to the error
         return handler(request, error)
+
+    def trap_http_exception(self, error: HTTPException) -> bool:
+        """Whether ``error`` is handled as any exception (its handler, else propagated or
+        500) instead of answered with its page: Flask's ``TRAP_HTTP_EXCEPTIONS`` and
+        ``TRAP_BAD_REQUEST_ERRORS`` (unset: a missing form key in ``DEBUG``)."""
+        config = self.config
+        if config["TRAP_HTTP_EXCEPTIONS"]:
+            return True
+        trap_bad_request = config["TRAP_BAD_REQUEST_ERRORS"]
+        if trap_bad_request is None:
+            return bool(config["DEBUG"]) and isinstance(error, BadRequestKeyError)
+        return bool(trap_bad_request) and isinstance(error, BadRequest)
 
     def handle_http_exception(self, request: Request, error: HTTPException) -> Any:
         """A registered handler's answer, or the default HTML/JSON error response."""

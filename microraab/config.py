@@ -32,6 +32,9 @@ DEFAULTS: dict[str, Any] = {
     "DEBUG": False,
     "TESTING": False,
     "PROPAGATE_EXCEPTIONS": None,
+    # Flask's: HTTP errors handled as other exceptions (see App.trap_http_exception).
+    "TRAP_HTTP_EXCEPTIONS": False,
+    "TRAP_BAD_REQUEST_ERRORS": None,
     "SECRET_KEY": None,
     # Older keys still accepted for verifying cookies, newest last, so keys can be rotated.
     "SECRET_KEY_FALLBACKS": [],

@@ -149,7 +149,11 @@ def test_generator_is_streamed_without_content_length(app: App) -> None:
 
 @pytest.mark.parametrize(
     ("result", "fragment"),
-    [(None, "'NoneType'"), (42, "'int'"), (("a", 200, {}, "extra"), "tuple of 4 items")],
+    [
+        (None, "returned None"),
+        (42, "it was a int"),
+        (("a", 200, {}, "extra"), "tuple of 4 items; the tuple must have the form"),
+    ],
 )
 def test_invalid_view_results_raise_type_error_naming_the_view(
     make_app: Callable[..., App], result: Any, fragment: str
@@ -632,3 +636,37 @@ def test_untrusted_host_is_400(make_app: Callable[..., App]) -> None:
 def test_development_property(make_app: Callable[..., App]) -> None:
     assert make_app(ENV="development").development
     assert not make_app().development
+
+
+@pytest.mark.parametrize(
+    ("config", "trapped"),
+    [
+        ({}, False),
+        ({"TRAP_HTTP_EXCEPTIONS": True}, True),
+        ({"DEBUG": True}, True),  # a missing form key, in DEBUG
+        ({"DEBUG": True, "TRAP_BAD_REQUEST_ERRORS": False}, False),
+    ],
+)
+def test_trapped_http_errors_propagate_like_other_exceptions(
+    make_app: Callable[..., App], config: dict[str, bool], trapped: bool
+) -> None:
+    app = make_app(TESTING=True, **config)
+    app.add_url_rule("/", "form", lambda request: request.form["missing"])
+    client = app.test_client()
+    if trapped:
+        with pytest.raises(BadRequest):
+            client.get("/")
+    else:
+        assert client.get("/").status_code == 400
+
+
+def test_trap_bad_request_errors_traps_every_400_but_not_other_codes(
+    make_app: Callable[..., App],
+) -> None:
+    app = make_app(TESTING=True, TRAP_BAD_REQUEST_ERRORS=True)
+    app.add_url_rule("/400", "bad", lambda request: abort(400))
+    app.add_url_rule("/404", "missing", lambda request: abort(404))
+    client = app.test_client()
+    with pytest.raises(BadRequest):
+        client.get("/400")
+    assert client.get("/404").status_code == 404

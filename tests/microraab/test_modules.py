@@ -301,3 +301,18 @@ def test_a_module_on_a_subdomain_serves_and_builds_urls_there(
     assert client.get("/").status_code == 404
     assert app.url_for("eu.home") == "http://eu.shop.example/"
     assert app.url_for("eu.everywhere") == "http://www.shop.example/all"  # the rule's own wins
+
+
+def test_url_defaults_given_to_register_fill_every_route_under_the_routes_own(
+    make_app: Callable[..., App],
+) -> None:
+    module = Module("pages")
+    module.add_url_rule("/about", "about", lambda request, page, lang: f"{lang} {page}")
+    module.add_url_rule(
+        "/", "index", lambda request, page, lang: f"{lang} {page}", defaults={"page": 1}
+    )
+    app = make_app()
+    app.register(module, url_prefix="/de", url_defaults={"lang": "de", "page": 0})
+    client = app.test_client()
+    assert client.get("/de/").data == b"de 1"
+    assert client.get("/de/about").data == b"de 0"

@@ -474,3 +474,24 @@ def test_url_for_with_a_request_builds_an_endpoint_of_two_rules_as_werkzeug_does
     request = app.request_class(EnvironBuilder("/", base_url="http://h/app/").get_environ(), app)
     assert request.url_for("items") == "/app/items/"
     assert app.url_for("items", _request=request, page=2) == "/app/items/2"
+
+
+@pytest.mark.parametrize(
+    ("folder", "url_path", "url"),
+    [
+        ("static", None, "/static/hello.txt"),
+        ("static/", None, "/static/hello.txt"),
+        ("static", "/files/", "/files/hello.txt"),
+        ("static", "", "/hello.txt"),
+    ],
+)
+def test_the_static_url_path_defaults_to_the_folders_name_as_in_flask(
+    folder: str, url_path: str | None, url: str
+) -> None:
+    app = App(
+        __name__,
+        static_folder=folder,
+        static_url_path=url_path,
+        config={"SECRET_KEY": "k"},
+    )
+    assert app.url_for("static", filename="hello.txt") == url
