@@ -1,4 +1,12 @@
-"""Ported from flask tests/test_templating.py: rendering, filters, tests, globals, context."""
+"""Ported from flask tests/test_templating.py: rendering, filters, tests, globals, context.
+
+Not ported (6 of Flask's 32): ``g`` and ``session`` as template globals (the request is
+``request``, its session ``request.session``): test_standard_context; streamed templates:
+test_simple_stream; ``app.run``: test_templates_auto_reload_debug_run; a custom loader or
+Environment class hook (``create_global_jinja_loader``, ``jinja_environment``):
+test_custom_template_loader, test_custom_jinja_env; modules' template folders and
+``EXPLAIN_TEMPLATE_LOADING``: test_template_loader_debugging.
+"""
 
 from __future__ import annotations
 
