@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -140,8 +140,10 @@ class Trace:
 
     def to_document(self) -> dict[str, Any]:
         """The trace as JSON-ready data (what ``/_xray/<id>.json`` answers)."""
-        document = asdict(self)
-        del document["started"]  # a perf_counter reading: meaningless in another process
+        # PERF: built by hand: dataclasses.asdict deep-copies every value (under cProfile,
+        # 1.66 of a traced plaintext request's 3.9 ms).
+        document = {name: getattr(self, name) for name in _DOCUMENT_FIELDS}
+        document["events"] = [vars(event) for event in self.events]
         document["calls"] = {kind: list(value) for kind, value in self.calls().items()}
         document["templates"] = self.templates()
         return document
@@ -149,10 +151,15 @@ class Trace:
     @classmethod
     def from_document(cls, document: dict[str, Any]) -> Trace:
         """The trace that ``to_document`` made ``document`` from."""
-        fields = {k: v for k, v in document.items() if k not in ("calls", "templates")}
-        fields["events"] = [Event(**event) for event in fields["events"]]
-        fields["headers"] = [tuple(pair) for pair in fields["headers"]]
-        return cls(started=0.0, **fields)
+        values = {k: v for k, v in document.items() if k not in ("calls", "templates")}
+        values["events"] = [Event(**event) for event in values["events"]]
+        values["headers"] = [tuple(pair) for pair in values["headers"]]
+        return cls(started=0.0, **values)
+
+
+# What a saved trace keeps: all but ``started``, a perf_counter reading that means nothing
+# in another process.
+_DOCUMENT_FIELDS = tuple(f.name for f in fields(Trace) if f.name not in ("started", "events"))
 
 
 def record_event(kind: str, name: str, detail: str, duration_s: float) -> None:

@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 SUFFIX = ".json"
+# <time in ns, 20 digits>-<size in bytes>-<request id>.json
+_NAME = re.compile(r"\d{20}-(\d+)-(.+)\.json")
 
 
 def default_directory(app_name: str) -> Path:
@@ -67,50 +69,47 @@ class TraceStore:
     def save(self, request_id: str, document: dict[str, Any]) -> None:
         """Write ``document`` atomically as the newest trace, then drop the oldest over bounds."""
         data = json.dumps(document, separators=(",", ":")).encode()
-        name = f"{time.time_ns():020d}-{request_id}{SUFFIX}"
-        handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=".tmp")
+        # PERF: the size is in the name, so pruning lists the directory and stats nothing.
+        name = f"{time.time_ns():020d}-{len(data)}-{request_id}{SUFFIX}"
+        temporary = self.directory / f".{name}.{os.getpid()}.tmp"  # ignored by _names()
         try:
-            with os.fdopen(handle, "wb") as file:
+            with open(temporary, "xb") as file:
                 file.write(data)
             os.replace(temporary, self.directory / name)
         except BaseException:
-            os.unlink(temporary)
+            temporary.unlink(missing_ok=True)
             raise
         self._prune()
 
     def _prune(self) -> None:
-        entries = sorted(self._entries(), key=lambda entry: entry.name, reverse=True)
         total = 0
-        for count, entry in enumerate(entries, 1):
-            try:
-                total += entry.stat().st_size
-            except FileNotFoundError:  # another worker pruned it first
-                continue
+        for count, (name, size, _) in enumerate(self._names(), 1):
+            total += size
             if count > self.keep or total > self.max_bytes:
-                Path(entry.path).unlink(missing_ok=True)
+                (self.directory / name).unlink(missing_ok=True)  # or another worker did
 
-    def _entries(self) -> Iterator[os.DirEntry[str]]:
+    def _names(self) -> list[tuple[str, int, str]]:
+        """(file name, size, request id) of each trace, newest first."""
+        traces = []
         with os.scandir(self.directory) as entries:
             for entry in entries:
-                if entry.name.endswith(SUFFIX) and not entry.name.startswith("."):
-                    yield entry
+                match = _NAME.fullmatch(entry.name)
+                if match is not None:
+                    traces.append((entry.name, int(match[1]), match[2]))
+        traces.sort(reverse=True)
+        return traces
 
     def newest(self) -> list[dict[str, Any]]:
         """Every trace kept, newest first."""
-        names = sorted((entry.name for entry in self._entries()), reverse=True)
-        documents = (self._read(name) for name in names)
+        documents = (self._read(name) for name, _, _ in self._names())
         return [document for document in documents if document is not None]
 
     def get(self, request_id: str) -> dict[str, Any] | None:
         """The newest trace of ``request_id`` (a client may send the same id twice), or None."""
-        wanted = f"-{request_id}{SUFFIX}"
-        # The time prefix has no "-": a name ending so is this id's, not a longer one's.
-        names = [
-            entry.name
-            for entry in self._entries()
-            if entry.name.endswith(wanted) and entry.name[: -len(wanted)].isdigit()
-        ]
-        return self._read(max(names)) if names else None
+        for name, _, traced_id in self._names():
+            if traced_id == request_id:
+                return self._read(name)
+        return None
 
     def _read(self, name: str) -> dict[str, Any] | None:
         try:

@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -23,6 +24,7 @@ def xray_app(make_app: Callable[..., App], tmp_path: Path) -> App:
 
     @app.route("/hello/<name>")
     def hello(request: Request, name: str) -> object:
+        time.sleep(0.001)  # a command sent at once could seem to start before its view
         record_event("mongodb", "find", 'links {"code": "?"}', 0.000001)
         return request.app.render(request, "page.html", name=name)
 

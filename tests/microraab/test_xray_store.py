@@ -63,6 +63,7 @@ def test_nothing_half_written_is_left_or_listed(
     assert [path.name.endswith("-kept.json") for path in tmp_path.iterdir()] == [True]
     monkeypatch.undo()
     (tmp_path / "notes.txt").write_text("not a trace")  # nor is anything else listed
+    (tmp_path / "1-2-short-stamp.json").write_text("{}")
     store.save("next", {"n": 3})
     assert store.newest() == [{"n": 3}, {"n": 1}]
 
@@ -70,7 +71,7 @@ def test_nothing_half_written_is_left_or_listed(
 def test_a_trace_deleted_by_another_worker_while_listed_is_skipped(tmp_path: Path) -> None:
     store = TraceStore(tmp_path)
     # Listed, then gone when read: what a file pruned by another worker looks like.
-    (tmp_path / "00000000000000000001-gone.json").symlink_to(tmp_path / "nowhere")
+    (tmp_path / "00000000000000000001-10-gone.json").symlink_to(tmp_path / "nowhere")
     store.save("kept", {"n": 1})
     assert store.newest() == [{"n": 1}]
     assert store.get("gone") is None
