@@ -53,7 +53,13 @@ def test_gunicorn_serves_the_app_with_gevent_workers(gunicorn_server: Server) ->
     follow = gunicorn_server.request("GET", "/http-1")
     assert follow.status == 302
     assert follow.headers["Location"] == "https://example.com/over-http"
+    # The click is counted right after the 302 is sent: wait for it, bounded by the
+    # client's 5 s socket timeout.
+    deadline = time.monotonic() + 5
     page = gunicorn_server.request("GET", "/http-1+")
+    while b'<dd id="clicks">1</dd>' not in page.body and time.monotonic() < deadline:
+        time.sleep(0.05)
+        page = gunicorn_server.request("GET", "/http-1+")
     assert page.status == 200
     assert b'<dd id="clicks">1</dd>' in page.body
     assert gunicorn_server.request("GET", "/readyz").status == 200

@@ -7,6 +7,7 @@ from typing import Any
 
 from pymongo.database import Database
 
+from microraab import App
 from microraab.testing import TestClient
 
 
@@ -100,6 +101,7 @@ def test_following_a_short_link_redirects_302_and_counts_the_click(
         response = client.get("/follow-me")
         assert response.status_code == 302
         assert response.location == "https://example.com/target"
+        response.close()  # as a server does once the response is sent
     assert mongo_db.links.find_one({"code": "follow-me"})["clicks"] == 3
     assert '<dd id="clicks">3</dd>' in client.get("/follow-me+").get_data(as_text=True)
 
@@ -181,3 +183,40 @@ def test_the_link_page_shows_the_api_s_created_time_readably(client: TestClient)
     months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
     month_name = months[month - 1]
     assert shown[2] == f"{day} {month_name} {year}, {hour:02d}:{minute:02d} UTC"
+
+
+def follow_unclosed(app: App, path: str) -> tuple[str, Any]:
+    """GET ``path`` through the WSGI interface as gunicorn does: the status and the body
+    iterable, sent but not yet closed."""
+    from werkzeug.test import EnvironBuilder
+
+    started: list[str] = []
+
+    def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+        started.append(status)
+
+    body = app(EnvironBuilder(path).get_environ(), start_response)
+    assert b"".join(body) is not None
+    return started[0], body
+
+
+def test_the_click_is_counted_after_the_redirect_is_sent_not_before(
+    links_app: App, client: TestClient, mongo_db: Database[Any]
+) -> None:
+    post_form(client, url="https://example.com/target", code="sent-first")
+    status, body = follow_unclosed(links_app, "/sent-first")
+    assert status == "302 FOUND"
+    assert mongo_db.links.find_one({"code": "sent-first"})["clicks"] == 0
+    body.close()  # what the server does after sending it: the $inc runs now
+    assert mongo_db.links.find_one({"code": "sent-first"})["clicks"] == 1
+
+
+def test_a_link_deleted_before_its_click_is_counted_was_still_followed(
+    links_app: App, client: TestClient, mongo_db: Database[Any]
+) -> None:
+    post_form(client, url="https://example.com/target", code="gone-soon")
+    status, body = follow_unclosed(links_app, "/gone-soon")
+    mongo_db.links.delete_one({"code": "gone-soon"})
+    body.close()  # the $inc finds no link: nothing counted, nothing raised
+    assert status == "302 FOUND"
+    assert mongo_db.links.count_documents({"code": "gone-soon"}) == 0
