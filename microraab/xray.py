@@ -266,7 +266,8 @@ class XRay:
     def _wrap_hooks_and_views(self) -> None:
         # Hooks and routes can be added until the first request, so they are wrapped then.
         for scaffold in (self.app, *self.app.modules.values()):
-            for kind in ("before_request_funcs", "after_request_funcs", "teardown_request_funcs"):
+            # Not teardown hooks: they run after the pipeline, once the trace is saved.
+            for kind in ("before_request_funcs", "after_request_funcs"):
                 funcs: list[Callable[..., Any]] = getattr(scaffold, kind)
                 for index, func in enumerate(funcs):
                     if id(func) not in self._wrapped:
