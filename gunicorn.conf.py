@@ -1,21 +1,31 @@
 """gunicorn settings for the links app, read automatically by ``gunicorn app:app``.
 
-Kept free of pymongo and ssl imports: this file runs in the master, before gevent
-monkey-patches each worker, and anything imported here would be imported unpatched. The
-hooks import ``app.local`` lazily, and it imports only the standard library.
+Kept free of pymongo: this file runs in the master, before gevent monkey-patches each
+worker, and anything imported here would be imported unpatched. ``app.db`` imports only
+the standard library at import; the hooks import ``app.local`` lazily, and it imports only
+the standard library too. The worker class imports gevent and gunicorn's gevent worker
+(and ssl with it), as ``-k gevent`` does in the master anyway.
 """
 
 import os
 
 # gevent workers: a greenlet per connection, so a request waiting on MongoDB does not
-# hold a worker. Needs the gevent extra (gunicorn[gevent]).
-worker_class = "gevent"
+# hold a worker. microraab's (microraab/worker.py) is gunicorn's gevent worker plus
+# deadlines for slow clients (408), a bound on requests in the app, fair turns under load
+# and a prompt shutdown; each of its settings is also an environment variable
+# (docs/deploying.md): HEADER_TIMEOUT (10 s), BODY_GRACE (5 s), BODY_MIN_RATE (1000 B/s),
+# BODY_BUFFER_SIZE (64 KiB), SEND_TIMEOUT (10 s), APP_CONCURRENCY (below).
+from app.db import max_pool_size
+from microraab.worker import GeventWorker
 
-# Bound the greenlets per worker to what the MongoDB pool serves (MONGODB_MAX_POOL_SIZE,
-# default 100; one pooled connection per request in flight): past it, new connections wait
-# in the kernel's accept queue, and are served in order, instead of piling up as greenlets
-# that each wait for a pooled connection (p99 of seconds under saturation, measured).
-worker_connections = int(os.environ.get("WORKER_CONNECTIONS") or "100")
+# Two limits. Requests in the app at once: what the MongoDB pool serves
+# (MONGODB_MAX_POOL_SIZE, default 100; one pooled connection per request in flight), so
+# that no more requests than that wait for a pooled connection (waitQueueTimeoutMS, 2 s);
+# the others wait their turn in the worker, in order.
+worker_class = GeventWorker.configured(os.environ, app_concurrency=max_pool_size(os.environ))
+# Sockets per worker: idle, trickling and waiting ones cost memory only (measured in
+# docs/reliability.md), so thousands of them leave the app its places.
+worker_connections = int(os.environ.get("WORKER_CONNECTIONS") or "4000")
 
 # Rainbond always injects _PORT (PORT is not injected for Python); bind all interfaces so
 # the platform's gateway reaches us (gunicorn's default, 127.0.0.1, would be unreachable).
@@ -42,7 +52,8 @@ def _cpus() -> int:
 # connections per pod. WEB_CONCURRENCY (the buildpack convention) overrides.
 workers = int(os.environ.get("WEB_CONCURRENCY") or min(_cpus(), 8))
 
-# Rainbond sends SIGKILL 10 s after SIGTERM: finish in-flight requests well before that.
+# Rainbond sends SIGKILL 10 s after SIGTERM: finish in-flight requests well before that
+# (the worker cuts requests still arriving after BODY_GRACE, and exits when done).
 graceful_timeout = 8
 timeout = 30
 keepalive = 5

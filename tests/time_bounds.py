@@ -65,9 +65,10 @@ RECOVERY_BOUND = LOAD_FACTOR * (HEARTBEAT + ONE_OPERATION)  # 24 s
 # gunicorn: the master gives its workers graceful_timeout after SIGTERM, then SIGKILLs
 # them; a master that exits sooner let its workers finish.
 GRACEFUL_TIMEOUT: float = GUNICORN_CONFIG["graceful_timeout"]
-# gunicorn's gevent worker looks at its "alive" flag once a second and then closes its
-# listening socket. Fault: workers that go on accepting until the graceful timeout.
-STOPS_ACCEPTING_BOUND = GRACEFUL_TIMEOUT / 2  # 4 s; a healthy worker: ~1 s
+# microraab's worker closes its listening socket and its idle connections at SIGTERM
+# (gunicorn's own gevent worker within its 1 s loop). Fault: workers that go on accepting,
+# or keep idle connections, until the graceful timeout.
+STOPS_ACCEPTING_BOUND = GRACEFUL_TIMEOUT / 2  # 4 s; measured: 0.00-0.05 s
 
 for _bound in (OUTAGE_OPERATION_BOUND, OUTAGE_ANSWER_BOUND, RECOVERY_BOUND):
     assert _bound <= PYMONGO_DEFAULT_SELECTION, "a bound that no longer catches its fault"

@@ -79,7 +79,7 @@ def test_gunicorn_log_shows_gevent_and_no_late_monkey_patching(gunicorn_server: 
     gunicorn_server.process.send_signal(signal.SIGTERM)
     gunicorn_server.process.wait(timeout=15)
     log = gunicorn_server.log.read_text()
-    assert "Using worker: gevent" in log
+    assert "Using worker: GeventWorker" in log  # microraab.worker (gunicorn.conf.py)
     assert "monkey-patch" not in log.lower().replace("monkey_patch", "")
     assert "Traceback" not in log
 
@@ -232,7 +232,7 @@ def test_a_users_own_app_served_from_the_repo_root_starts_no_demo_database(
         stop_process(process, 15)
     output = log.read_text()
     assert "hello:app is not the demo app: no local MongoDB for it" in output
-    assert "Using worker: gevent" in output  # the file was read
+    assert "Using worker: GeventWorker" in output  # the file was read
     assert "mongod" not in output.replace("no local MongoDB", "")
 
 

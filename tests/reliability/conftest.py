@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,13 +73,20 @@ class Gunicorn:
 
 @pytest.fixture
 def start_gunicorn(tmp_path: Path) -> Iterator[Any]:
-    """``start_gunicorn(mongo_uri, database, workers=2)``: a master, ready to answer."""
+    """``start_gunicorn(mongo_uri, database, workers=2, *args, env=None)``: a master,
+    ready to answer; ``args`` go to gunicorn, ``env`` over its environment."""
     masters: list[Gunicorn] = []
 
-    def start(mongo_uri: str, database: str, workers: int = 2, *extra: str) -> Gunicorn:
+    def start(
+        mongo_uri: str,
+        database: str,
+        workers: int = 2,
+        *extra: str,
+        env: Mapping[str, str] | None = None,
+    ) -> Gunicorn:
         log = tmp_path / f"gunicorn-{len(masters)}.log"
         args = ["--access-logformat", ACCESS_FORMAT, *extra]
-        port, process = start_app(mongo_uri, database, log, workers=workers, args=args)
+        port, process = start_app(mongo_uri, database, log, workers=workers, args=args, env=env)
         server = Gunicorn(port, process, log, workers)
         masters.append(server)
         server.started = sorted(server.wait_for_workers(workers))

@@ -1,5 +1,6 @@
 """SIGTERM to the gunicorn master under load: in-flight requests finish, new connections are
-refused, and the master exits within the graceful timeout (gunicorn.conf.py)."""
+refused, and the master exits within the graceful timeout (gunicorn.conf.py); with slow
+and idle clients, microraab's worker cuts them and the master exits soon after."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 from pymongo.database import Database
 
-from tests.time_bounds import GRACEFUL_TIMEOUT, STOPS_ACCEPTING_BOUND
+from tests.time_bounds import GRACEFUL_TIMEOUT, LOAD_FACTOR, STOPS_ACCEPTING_BOUND
 
 pytestmark = pytest.mark.slow
 
@@ -107,3 +108,97 @@ def test_sigterm_to_the_master_under_load(
     log = server.log_text()
     assert "Traceback" not in log
     assert "graceful timeout" not in log.lower()
+
+
+# Shortened through the environment; the default is 5 s (microraab/worker.py).
+BODY_GRACE = 2.0
+# Rainbond's SIGKILL comes 10 s after SIGTERM; the master must be gone well before. The
+# fault: gunicorn's own gevent worker waits graceful_timeout (8 s) for a slow body, then
+# kills it, and its master exits after 8.15 s (measured).
+EXITS_WITHIN = 7.0
+
+
+def test_sigterm_with_slow_and_idle_clients_cuts_them_and_the_master_exits_soon(
+    start_gunicorn: Any, mongo_uri: str, mongo_db: Database[Any]
+) -> None:
+    env = {"BODY_GRACE": str(BODY_GRACE), "HEADER_TIMEOUT": "60"}
+    server = start_gunicorn(mongo_uri, mongo_db.name, 1, env=env)
+
+    def post(code: str) -> tuple[bytes, bytes]:
+        body = json.dumps({"url": f"https://example.com/{code}", "code": code}).encode()
+        head = (
+            b"POST /api/links HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
+        )
+        return head + body[:5], body[5:]
+
+    slow = socket.create_connection(("127.0.0.1", server.port), timeout=15)
+    slow.sendall(post("cut-off")[0])
+    # Headers trickling, with a minute to finish them: cut when the grace after the
+    # SIGTERM ends.
+    slowloris = socket.create_connection(("127.0.0.1", server.port), timeout=15)
+    slowloris.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    idle = socket.create_connection(("127.0.0.1", server.port), timeout=15)
+    idle.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    answer = b""
+    while not answer.endswith(b"ok\n"):
+        answer += idle.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 200 OK")  # now idle, kept alive
+    in_flight = socket.create_connection(("127.0.0.1", server.port), timeout=15)
+    start, rest = post("in-flight")
+    in_flight.sendall(start)
+    time.sleep(0.2)
+
+    term_at = time.monotonic()
+    server.process.send_signal(signal.SIGTERM)
+    assert idle.recv(65536) == b""  # closed at once: it had no request
+    idle_closed = time.monotonic() - term_at
+    in_flight.sendall(rest)  # a normal request, in flight: it finishes
+    assert in_flight.recv(65536).startswith(b"HTTP/1.1 201 ")
+    answer = slow.recv(65536)  # the slow one is cut after the grace
+    slow_cut = time.monotonic() - term_at
+    assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n"), answer
+    answer = slowloris.recv(65536)
+    slowloris_cut = time.monotonic() - term_at
+    assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n"), answer
+    server.process.wait(timeout=GRACEFUL_TIMEOUT + 5)
+    exited = time.monotonic() - term_at
+    for sock in (slow, slowloris, idle, in_flight):
+        sock.close()
+    print(
+        f"\nSIGTERM with slow and idle clients: idle closed after {idle_closed:.2f} s, "
+        f"the slow body cut (408) after {slow_cut:.2f} s, the slow headers after "
+        f"{slowloris_cut:.2f} s, master exited after {exited:.2f} s"
+    )
+    assert idle_closed < STOPS_ACCEPTING_BOUND
+    assert slow_cut < LOAD_FACTOR * BODY_GRACE + 1  # its grace ran from its headers
+    assert BODY_GRACE <= slowloris_cut < LOAD_FACTOR * BODY_GRACE + 1
+    assert exited < EXITS_WITHIN
+    assert server.process.returncode == 0
+    assert mongo_db.links.count_documents({"code": "cut-off"}) == 0
+    assert mongo_db.links.count_documents({"code": "in-flight"}) == 1
+    assert "Traceback" not in server.log_text()
+
+
+def test_a_request_still_running_at_the_graceful_timeout_is_closed(
+    start_gunicorn: Any, mongo_uri: str, mongo_db: Database[Any]
+) -> None:
+    # A body with a minute of grace outlasts a 1 s graceful timeout: the worker ends it.
+    env = {"BODY_GRACE": "60"}
+    server = start_gunicorn(mongo_uri, mongo_db.name, 1, "--graceful-timeout", "1", env=env)
+    slow = socket.create_connection(("127.0.0.1", server.port), timeout=15)
+    slow.sendall(
+        b"POST /api/links HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 50\r\n\r\n{"
+    )
+    time.sleep(0.2)
+    term_at = time.monotonic()
+    server.process.send_signal(signal.SIGTERM)
+    assert slow.recv(65536) == b""  # closed, unanswered
+    server.process.wait(timeout=GRACEFUL_TIMEOUT + 5)
+    exited = time.monotonic() - term_at
+    slow.close()
+    assert 1 <= exited < LOAD_FACTOR * 1 + 2
+    log = server.log_text()
+    assert "Worker graceful timeout" in log and "Closed at the graceful timeout" in log
+    assert "Traceback" not in log

@@ -1,0 +1,466 @@
+"""Slow and hostile clients against ``gunicorn app:app``, with real traffic beside them.
+
+    python -m benchmarks.slowclients                  # 1,000 connections, 30 s a mode, both workers
+    python -m benchmarks.slowclients --smoke          # CI: 400 connections, 3 s a mode, microraab's
+    python -m benchmarks.slowclients --latency        # tail latency: gunicorn's worker against ours
+
+Starts its own ``mongod`` (temporary data directory) and a gunicorn master (the repository's
+``gunicorn.conf.py``, ``--workers`` gevent workers, on a free 127.0.0.1 port) for each worker
+class: microraab's (``microraab/worker.py``, what gunicorn.conf.py names) and gunicorn's own
+(``-k gevent --worker-connections 100``, the configuration before it). For each
+``slowhttptest`` mode (``-H`` slowloris, ``-B`` slow body, ``-X`` slow read) it measures wrk
+at 16 connections on ``GET /`` and on ``POST /api/links`` without the attack, then during it,
+while ``/healthz`` is polled every 0.5 s with a 1 s timeout; the workers' memory before and
+after; and whether anything but wrk's own links was stored. The targets (issue 13) are
+checked and printed. Everything runs on loopback, bounded by ``--duration``; every process
+started here is stopped here, by its pid.
+
+``--latency`` instead compares the workers on plaintext, ``GET /`` and the db test at 64
+and 256 connections, in rounds that alternate them (ratios within one run, as in
+docs/benchmarks.md), with the two other fairness rules of benchmarks/experiments/worker_turns.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from app.mongo_server import MongoServer, free_port, stop_process  # noqa: E402
+from benchmarks.techempower import children, parse_wrk, rss_mb  # noqa: E402
+
+WORKERS = {
+    "microraab": [],  # gunicorn.conf.py's worker_class
+    "stock": ["-k", "gevent", "--worker-connections", "100"],
+    "never-yields": ["-k", "benchmarks.experiments.worker_turns.NeverYields"],
+    "always-yields": ["-k", "benchmarks.experiments.worker_turns.AlwaysYields"],
+}
+# The issue's attacks: slowhttptest's intervals, with the body mode's 10-byte ticks.
+MODES = {
+    "H": ["-H", "-i", "5", "-x", "10"],
+    "B": ["-B", "-i", "5", "-x", "10", "-s", "8192", "-t", "POST"],
+    "X": ["-X", "-n", "5", "-z", "32"],
+}
+MODE_PATHS = {"H": "/", "B": "/api/links", "X": "/"}
+WRK_URL = "https://example.com/wrk"
+WRK_POST = f"""wrk.method = "POST"
+wrk.body = '{{"url": "{WRK_URL}"}}'
+wrk.headers["Content-Type"] = "application/json"
+"""
+LEGIT_CONNECTIONS = 16
+POLL_EVERY = 0.5
+POLL_TIMEOUT = 1.0
+ATTACK_RATE = 200  # new attacking connections a second, as in the issue
+
+
+def call(port: int, method: str, path: str, body: Any = None, timeout: float = 10) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        payload = json.dumps(body).encode() if body is not None else None
+        connection.request(method, path, body=payload, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def start_gunicorn(
+    mongo_uri: str, database: str, worker: str, workers: int, log: Path
+) -> tuple[int, subprocess.Popen[bytes]]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "MONGODB_URI": mongo_uri,
+        "MONGODB_DATABASE": database,
+        "MICRORAAB_SECRET_KEY": "slowclients",
+        "WEB_CONCURRENCY": str(workers),
+    }
+    command = [
+        sys.executable, "-m", "gunicorn", "app:app", "--no-control-socket",
+        "--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null", *WORKERS[worker],
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if call(port, "GET", "/readyz") == 200:
+                return port, process
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_process(process, 15)
+            raise SystemExit(f"gunicorn did not start:\n{log.read_text()[-3000:]}")
+        time.sleep(0.2)
+
+
+def wrk(
+    url: str,
+    seconds: int,
+    connections: int,
+    threads: int = 1,
+    script: Path | None = None,
+) -> subprocess.Popen[str]:
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--latency",
+        "--timeout",
+        "5s",
+        *(["-s", str(script)] if script else []),
+        url,
+    ]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wrk_result(process: subprocess.Popen[str], seconds: int) -> dict[str, Any]:
+    out, err = process.communicate(timeout=seconds + 60)
+    if process.returncode != 0:
+        raise RuntimeError(f"wrk failed: {err.strip()}")
+    sample = parse_wrk(out)
+    return {
+        "rps": sample.requests_per_sec,
+        "p50_ms": sample.p50_ms,
+        "p99_ms": sample.p99_ms,
+        "errors": sample.socket_errors + sample.non_2xx,
+    }
+
+
+def legit_load(base: str, seconds: int, post_script: Path) -> dict[str, dict[str, Any]]:
+    """wrk on GET / and on POST /api/links at once, LEGIT_CONNECTIONS each."""
+    pages = wrk(base + "/", seconds, LEGIT_CONNECTIONS)
+    posts = wrk(base + "/api/links", seconds, LEGIT_CONNECTIONS, script=post_script)
+    return {"GET /": wrk_result(pages, seconds), "POST /api/links": wrk_result(posts, seconds)}
+
+
+@dataclass
+class Poller:
+    """``GET /healthz`` every POLL_EVERY s with a POLL_TIMEOUT s timeout, in a thread."""
+
+    port: int
+    answers: list[float] = field(default_factory=list)  # seconds, for each 200
+    failures: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            started = time.monotonic()
+            try:
+                status = call(self.port, "GET", "/healthz", timeout=POLL_TIMEOUT)
+                took = time.monotonic() - started
+                if status == 200 and took <= POLL_TIMEOUT:
+                    self.answers.append(took)
+                else:
+                    self.failures.append(f"{status} in {took:.2f} s")
+            except OSError as error:
+                self.failures.append(type(error).__name__)
+            self._stop.wait(max(0.0, POLL_EVERY - (time.monotonic() - started)))
+
+    def stop(self) -> dict[str, Any]:
+        self._stop.set()
+        self._thread.join()
+        return {
+            "polls": len(self.answers) + len(self.failures),
+            "failures": self.failures,
+            "slowest_s": round(max(self.answers, default=0.0), 3),
+        }
+
+
+def workers_rss(master: int) -> float:
+    """The mean resident memory of the master's workers, MB."""
+    pids = children(master)
+    return sum(rss_mb(pid) for pid in pids) / max(1, len(pids))
+
+
+def others_stored(mongo_uri: str, database: str) -> int:
+    from pymongo import MongoClient
+
+    client: MongoClient[dict[str, Any]] = MongoClient(mongo_uri)
+    try:
+        return client[database].links.count_documents({"url": {"$ne": WRK_URL}})
+    finally:
+        client.close()
+
+
+def attack(
+    mode: str,
+    port: int,
+    master: int,
+    mongo_uri: str,
+    database: str,
+    args: argparse.Namespace,
+    post_script: Path,
+    workdir: Path,
+) -> dict[str, Any]:
+    """One slowhttptest mode: legit load without it, then during it; what it cost."""
+    base = f"http://127.0.0.1:{port}"
+    seconds = args.duration
+    before = legit_load(base, seconds, post_script)
+    time.sleep(1)
+    rss_before = workers_rss(master)
+    stored_before = others_stored(mongo_uri, database)
+    ramp = -(-args.connections // ATTACK_RATE)
+    command = [
+        "slowhttptest", *MODES[mode], "-c", str(args.connections), "-r", str(ATTACK_RATE),
+        "-l", str(ramp + seconds + 2), "-p", "2", "-u", base + MODE_PATHS[mode],
+    ]  # fmt: skip
+    log = workdir / f"slowhttptest-{mode}.log"
+    with log.open("w") as out:
+        slow = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        poller = Poller(port)
+        time.sleep(ramp)
+        during = legit_load(base, seconds, post_script)
+        polls = poller.stop()
+        slow.wait(timeout=seconds + 60)
+    finally:
+        stop_process(slow, 5)
+    time.sleep(args.settle)
+    rss_after = workers_rss(master)
+    report = log.read_text(errors="replace")
+    return {
+        "mode": mode,
+        "connections": args.connections,
+        "seconds": seconds,
+        "before": before,
+        "during": during,
+        "ratio": {
+            name: round(during[name]["rps"] / before[name]["rps"], 3) if before[name]["rps"] else 0
+            for name in before
+        },
+        "healthz": polls,
+        "rss_mb": {"before": round(rss_before, 1), "after": round(rss_after, 1)},
+        "stored_by_attack": others_stored(mongo_uri, database) - stored_before,
+        "slowhttptest_last_status": _last_status(report),
+    }
+
+
+def _last_status(report: str) -> str:
+    """slowhttptest's last counts (connected, closed, ...) on one line."""
+    plain = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", report)
+    keys = ("pending", "connected", "error", "closed", "service available")
+    last: dict[str, str] = {}
+    for line in plain.splitlines():
+        name, _, value = line.partition(":")
+        if name.strip() in keys and value.strip():
+            last[name.strip()] = value.strip()
+    return ", ".join(f"{key} {value}" for key, value in last.items())
+
+
+def targets_met(result: dict[str, Any]) -> list[str]:
+    """What the issue's targets say of one mode's result: a list of misses (empty: met)."""
+    misses = faults(result)
+    for name, ratio in result["ratio"].items():
+        if ratio < 0.9:
+            misses.append(f"{name} kept {ratio:.2f} of its throughput")
+    if result["healthz"]["failures"]:
+        misses.append(f"/healthz failed {len(result['healthz']['failures'])} times")
+    grown = result["rss_mb"]["after"] - result["rss_mb"]["before"]
+    if grown > 10:
+        misses.append(f"worker RSS grew {grown:.1f} MB")
+    return misses
+
+
+def faults(result: dict[str, Any]) -> list[str]:
+    """What no load on the machine excuses, for ``--smoke`` (CI): errors in the legitimate
+    traffic, links stored by the attack, and /healthz unreachable for most of it, as it
+    was with gunicorn's own worker (29 of 35 polls timed out). Throughput and the 1 s
+    bound on each poll depend on what else the machine runs, so only the full run checks
+    them."""
+    found = []
+    for name, during in result["during"].items():
+        if during["errors"]:
+            found.append(f"{name}: {during['errors']} errors")
+    if result["stored_by_attack"]:
+        found.append(f"{result['stored_by_attack']} links stored by the attack")
+    health = result["healthz"]
+    if len(health["failures"]) * 2 > health["polls"]:
+        found.append(f"/healthz failed {len(health['failures'])} of {health['polls']} polls")
+    return found
+
+
+def run_attacks(args: argparse.Namespace, mongo: MongoServer, workdir: Path) -> dict[str, Any]:
+    post_script = workdir / "post.lua"
+    post_script.write_text(WRK_POST)
+    results: dict[str, Any] = {}
+    for worker in args.workers_to_compare:
+        database = f"slowclients_{worker.replace('-', '_')}"
+        port, process = start_gunicorn(
+            mongo.uri, database, worker, args.workers, workdir / f"gunicorn-{worker}.log"
+        )
+        try:
+            call(port, "POST", "/api/links", {"url": "https://example.com/seed"})
+            results[worker] = []
+            for mode in args.modes:
+                print(
+                    f"{worker}: slowhttptest -{mode}, {args.connections} connections, "
+                    f"{args.duration} s",
+                    flush=True,
+                )
+                result = attack(
+                    mode, port, process.pid, mongo.uri, database, args, post_script, workdir
+                )
+                result["misses"] = faults(result) if args.smoke else targets_met(result)
+                results[worker].append(result)
+                print(summary(result), flush=True)
+        finally:
+            stop_process(process, 15)
+    return results
+
+
+def summary(result: dict[str, Any]) -> str:
+    ratios = ", ".join(f"{name} {ratio:.2f}" for name, ratio in result["ratio"].items())
+    during = result["during"]
+    errors = ", ".join(f"{name} {during[name]['errors']}" for name in during)
+    health = result["healthz"]
+    verdict = "MISSED: " + "; ".join(result["misses"]) if result["misses"] else "targets met"
+    return (
+        f"  -{result['mode']}: throughput kept {ratios}; errors {errors}; /healthz "
+        f"{health['polls'] - len(health['failures'])}/{health['polls']} within "
+        f"{POLL_TIMEOUT:.0f} s (slowest {health['slowest_s']} s); RSS "
+        f"{result['rss_mb']['before']} -> {result['rss_mb']['after']} MB; stored by the "
+        f"attack {result['stored_by_attack']}; slowhttptest: {result['slowhttptest_last_status']}"
+        f"\n     {verdict}"
+    )
+
+
+LATENCY_PATHS = {"plaintext": "/bench/plaintext", "GET /": "/", "db": "/bench/db"}
+
+
+def run_latency(args: argparse.Namespace, mongo: MongoServer, workdir: Path) -> dict[str, Any]:
+    """Rounds of wrk on each path and connection count, each worker in turn."""
+    servers: dict[str, tuple[int, subprocess.Popen[bytes]]] = {}
+    try:
+        for worker in args.workers_to_compare:
+            servers[worker] = start_gunicorn(
+                mongo.uri,
+                "slowclients_latency",
+                worker,
+                args.workers,
+                workdir / f"gunicorn-latency-{worker}.log",
+            )
+        samples: dict[str, list[dict[str, Any]]] = {}
+        for round_number in range(args.rounds):
+            for path_name, path in LATENCY_PATHS.items():
+                for connections in (64, 256):
+                    for worker, (port, _) in servers.items():
+                        key = f"{worker} {path_name} c{connections}"
+                        url = f"http://127.0.0.1:{port}{path}"
+                        load = wrk(url, args.duration, connections, threads=2)
+                        sample = wrk_result(load, args.duration)
+                        samples.setdefault(key, []).append(sample)
+                        print(f"round {round_number + 1} {key}: {sample}", flush=True)
+    finally:
+        for _, process in servers.values():
+            stop_process(process, 15)
+    return {key: _median(values) for key, values in samples.items()}
+
+
+def _median(values: list[dict[str, Any]]) -> dict[str, Any]:
+    middle = len(values) // 2
+    return {
+        name: sorted(value[name] for value in values)[middle]
+        for name in ("rps", "p50_ms", "p99_ms", "errors")
+    }
+
+
+def latency_table(medians: dict[str, Any], workers: list[str]) -> str:
+    lines = [
+        "| worker | test | conns | req/s | vs stock | p50 ms | p99 ms | p99/p50 | errors |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for path_name in LATENCY_PATHS:
+        for connections in (64, 256):
+            stock = medians.get(f"stock {path_name} c{connections}")
+            for worker in workers:
+                row = medians[f"{worker} {path_name} c{connections}"]
+                versus = f"{row['rps'] / stock['rps']:.3f}" if stock and stock["rps"] else "-"
+                ratio = row["p99_ms"] / row["p50_ms"] if row["p50_ms"] else 0
+                lines.append(
+                    f"| {worker} | {path_name} | {connections} | {row['rps']:.0f} | {versus} | "
+                    f"{row['p50_ms']:.2f} | {row['p99_ms']:.2f} | {ratio:.1f} | {row['errors']} |"
+                )
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    smoke = "CI's short form: 400 connections, 3 s a mode, microraab's worker, fails on a fault"
+    parser.add_argument("--smoke", action="store_true", help=smoke)
+    parser.add_argument("--latency", action="store_true", help="the tail-latency comparison")
+    parser.add_argument("--connections", type=int, default=1000, help="attacking (1000)")
+    parser.add_argument("--duration", type=int, default=30, help="seconds of load a phase (30)")
+    parser.add_argument("--modes", default="H,B,X", help="slowhttptest modes (H,B,X)")
+    parser.add_argument(
+        "--worker",
+        action="append",
+        choices=sorted(WORKERS),
+        help="a worker to measure, repeatable (microraab and stock)",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
+    parser.add_argument("--rounds", type=int, default=3, help="--latency rounds (3)")
+    settle = "seconds between the attack's end and the memory reading (3)"
+    parser.add_argument("--settle", type=float, default=3.0, help=settle)
+    parser.add_argument("--json", type=Path, help="write the results here")
+    args = parser.parse_args(argv)
+    args.modes = [mode.strip() for mode in args.modes.split(",") if mode.strip()]
+    if args.smoke:
+        args.connections, args.duration, args.settle = 400, 3, 1.0
+        args.worker = args.worker or ["microraab"]
+    default = (
+        ["stock", "microraab", "never-yields", "always-yields"]
+        if args.latency
+        else ["stock", "microraab"]
+    )
+    args.workers_to_compare = args.worker or default
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    for tool in ("wrk",) if args.latency else ("wrk", "slowhttptest"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} is not installed (apt-get install {tool})")
+    with tempfile.TemporaryDirectory(prefix="slowclients-") as tmp:
+        workdir = Path(tmp)
+        mongo = MongoServer(workdir / "mongod").start()
+        try:
+            if args.latency:
+                medians = run_latency(args, mongo, workdir)
+                print(latency_table(medians, args.workers_to_compare))
+                results: dict[str, Any] = {"latency": medians}
+            else:
+                results = run_attacks(args, mongo, workdir)
+        finally:
+            mongo.stop()
+    results["args"] = {k: v for k, v in vars(args).items() if k != "json"}
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, default=str))
+    # Fails (exit 1) when microraab's worker misses a target; gunicorn's is only measured.
+    return 1 if any(result["misses"] for result in results.get("microraab", [])) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,71 @@
+"""benchmarks/slowclients.py: how it reads slowhttptest and judges a mode's result (the
+attacks themselves run in CI's ``python -m benchmarks.slowclients --smoke``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from benchmarks.slowclients import _last_status, faults, parse_args, targets_met
+
+# slowhttptest 1.8.2's status block, colours and all.
+STATUS = (
+    "\x1b[1;32mslow HTTP test status on \x1b[0;32m5\x1b[1;32mth second:\n\n"
+    "\x1b[1;32mpending:     \x1b[1;32m        3\n\x1b[1;32mconnected:   \x1b[1;32m        190\n"
+    "\x1b[1;32merror:       \x1b[1;32m        0\n\x1b[1;32mclosed:      \x1b[1;32m        7\n"
+    "\x1b[1;32mservice available:\x1b[1;32m   \x1b[1;32mYES\x1b[0m\n"
+)
+
+
+def result(**changes: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "ratio": {"GET /": 0.95, "POST /api/links": 0.93},
+        "during": {"GET /": {"errors": 0}, "POST /api/links": {"errors": 0}},
+        "healthz": {"polls": 60, "failures": [], "slowest_s": 0.1},
+        "rss_mb": {"before": 45.0, "after": 46.0},
+        "stored_by_attack": 0,
+    }
+    base.update(changes)
+    return base
+
+
+def test_the_last_status_is_read_without_its_colours() -> None:
+    status = _last_status("\x1b[1;32mpending:  \x1b[1;32m  50\n" + STATUS)
+    assert status == "pending 3, connected 190, error 0, closed 7, service available YES"
+
+
+def test_a_result_within_the_targets_has_no_misses() -> None:
+    assert targets_met(result()) == [] and faults(result()) == []
+
+
+def test_each_target_missed_is_named() -> None:
+    missed = result(
+        ratio={"GET /": 0.5, "POST /api/links": 0.93},
+        healthz={"polls": 60, "failures": ["TimeoutError"], "slowest_s": 0.9},
+        rss_mb={"before": 45.0, "after": 60.0},
+    )
+    assert targets_met(missed) == [
+        "GET / kept 0.50 of its throughput",
+        "/healthz failed 1 times",
+        "worker RSS grew 15.0 MB",
+    ]
+    assert faults(missed) == []  # none of them is a fault CI fails on
+
+
+def test_the_faults_ci_fails_on_are_errors_stored_bodies_and_healthz_mostly_down() -> None:
+    broken = result(
+        during={"GET /": {"errors": 3}, "POST /api/links": {"errors": 0}},
+        stored_by_attack=2,
+        healthz={"polls": 10, "failures": ["TimeoutError"] * 6, "slowest_s": 0.9},
+    )
+    assert faults(broken) == [
+        "GET /: 3 errors",
+        "2 links stored by the attack",
+        "/healthz failed 6 of 10 polls",
+    ]
+
+
+def test_the_smoke_is_short_and_measures_microraabs_worker() -> None:
+    args = parse_args(["--smoke"])
+    assert (args.connections, args.duration, args.workers_to_compare) == (400, 3, ["microraab"])
+    assert parse_args([]).workers_to_compare == ["stock", "microraab"]
+    assert len(parse_args(["--latency"]).workers_to_compare) == 4

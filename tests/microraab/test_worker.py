@@ -1,0 +1,442 @@
+"""microraab.worker: its settings, and PacedSocket's deadlines on real gevent sockets.
+
+Here in-process, on ``gevent.socket.socketpair()`` (cooperative without monkey-patching)
+and a real worker object; tests/reliability/test_slow_clients.py runs the worker under
+gunicorn against slow clients. Time bounds: tests/time_bounds.py (``LOAD_FACTOR``).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import gevent
+import pytest
+from gevent import socket as gsocket
+from gunicorn import glogging
+from gunicorn.config import Config
+
+from microraab.worker import (
+    KILL_MARGIN,
+    RESPONSE_408,
+    GeventWorker,
+    PacedSocket,
+    RequestTimeout,
+    raise_open_files_limit,
+)
+from tests.time_bounds import LOAD_FACTOR
+
+SHORT = 0.3  # seconds: every deadline under test here but keepalive's
+KEEPALIVE = 1  # gunicorn's setting is whole seconds
+
+
+def make_worker(**settings: float) -> GeventWorker:
+    """A worker object as gunicorn's master makes one (nothing runs until init_process)."""
+    cfg = Config()
+    cfg.set("keepalive", KEEPALIVE)
+    defaults: dict[str, float] = {"header_timeout": SHORT, "body_grace": SHORT}
+    worker_class = GeventWorker.configured({}, **{**defaults, **settings})
+    return worker_class(0, os.getppid(), [], None, 30, cfg, glogging.Logger(cfg))
+
+
+@pytest.fixture
+def pair() -> Iterator[tuple[PacedSocket, gsocket.socket]]:
+    """(the server's end, paced; the client's end)."""
+    server, client = gsocket.socketpair()
+    yield PacedSocket(server, make_worker()), client
+    server.close()
+    client.close()
+
+
+def elapsed_since(started: float) -> float:
+    return time.monotonic() - started
+
+
+def test_configured_reads_each_setting_from_the_environment() -> None:
+    environ = {
+        "HEADER_TIMEOUT": "3",
+        "BODY_GRACE": "2.5",
+        "BODY_MIN_RATE": "50",
+        "BODY_BUFFER_SIZE": "100",
+        "SEND_TIMEOUT": "4",
+        "APP_CONCURRENCY": "7",
+    }
+    worker = GeventWorker.configured(environ, app_concurrency=9)
+    assert (worker.header_timeout, worker.body_grace, worker.body_min_rate) == (3.0, 2.5, 50)
+    assert (worker.body_buffer_size, worker.send_timeout, worker.app_concurrency) == (100, 4, 7)
+    assert issubclass(worker, GeventWorker) and worker.__name__ == "GeventWorker"
+
+
+def test_configured_defaults_are_the_keywords_then_the_class() -> None:
+    worker = GeventWorker.configured({"HEADER_TIMEOUT": ""}, app_concurrency=9)
+    assert worker.app_concurrency == 9
+    assert (worker.header_timeout, worker.body_grace, worker.body_min_rate) == (10.0, 5.0, 1000)
+    assert (worker.body_buffer_size, worker.send_timeout) == (65536, 10.0)
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"BODY_MIN_RATE": "fast"}, "BODY_MIN_RATE must be a number, not 'fast'"),
+        ({"HEADER_TIMEOUT": "0"}, "HEADER_TIMEOUT must be positive"),
+        ({"APP_CONCURRENCY": "-3"}, "APP_CONCURRENCY must be positive"),
+    ],
+)
+def test_configured_refuses_what_is_not_a_positive_number(
+    environ: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        GeventWorker.configured(environ)
+
+
+def test_configured_refuses_an_unknown_setting() -> None:
+    with pytest.raises(ValueError, match="unknown worker settings: \\['header_timeot'\\]"):
+        GeventWorker.configured({}, header_timeot=3)
+
+
+def test_an_idle_connection_reads_nothing_after_keepalive(
+    pair: tuple[PacedSocket, gsocket.socket],
+) -> None:
+    paced, _ = pair
+    started = time.monotonic()
+    assert paced.recv(100) == b""
+    assert time.monotonic() >= paced.deadline  # keepalive after the connection began
+    assert elapsed_since(started) < LOAD_FACTOR * KEEPALIVE + 1
+
+
+def test_an_idle_connection_past_its_deadline_reads_nothing_at_once(
+    pair: tuple[PacedSocket, gsocket.socket],
+) -> None:
+    paced, _ = pair
+    paced.deadline = time.monotonic() - 1
+    assert paced.recv(100) == b""
+
+
+def test_headers_slower_than_header_timeout_raise_request_timeout(
+    pair: tuple[PacedSocket, gsocket.socket],
+) -> None:
+    paced, client = pair
+    client.sendall(b"GET / HTTP/1.1\r\n")
+    started = time.monotonic()
+    assert paced.recv(100) == b"GET / HTTP/1.1\r\n"
+    assert paced.state == "headers"
+    with pytest.raises(RequestTimeout, match="its headers arrived too slowly"):
+        paced.recv(100)
+    assert SHORT <= elapsed_since(started) < LOAD_FACTOR * SHORT + 1
+
+
+def test_headers_that_time_out_are_answered_408_by_the_context(
+    pair: tuple[PacedSocket, gsocket.socket],
+) -> None:
+    paced, client = pair
+    with paced:
+        client.sendall(b"GET / HTTP/1.1\r\n")
+        paced.recv(100)
+        paced.recv(100)
+    assert client.recv(1000) == RESPONSE_408
+    assert paced.state == "headers"
+
+
+def test_the_context_starts_the_body_clock_once_the_headers_are_read(
+    pair: tuple[PacedSocket, gsocket.socket],
+) -> None:
+    paced, client = pair
+    with paced:
+        client.sendall(b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\n")
+        paced.recv(100)
+    assert (paced.state, paced.requests, paced.received) == ("body", 1, 0)
+    client.sendall(b"12345")
+    assert paced.recv(100) == b"12345"
+    assert paced.received == 5
+
+
+def test_another_error_leaves_the_context_unanswered(
+    pair: tuple[PacedSocket, gsocket.socket],
+) -> None:
+    paced, client = pair
+    with pytest.raises(ConnectionError), paced:
+        raise ConnectionError
+    client.settimeout(SHORT)
+    with pytest.raises(TimeoutError):
+        client.recv(100)
+
+
+def test_a_body_below_the_minimum_rate_after_the_grace_raises(
+    pair: tuple[PacedSocket, gsocket.socket],
+) -> None:
+    paced, client = pair
+    paced.__exit__(None, None, None)  # headers read
+    started = time.monotonic()
+    client.sendall(b"x" * 100)  # buys 0.1 s at 1,000 B/s
+    assert paced.recv(1000) == b"x" * 100
+    with pytest.raises(RequestTimeout, match="its body arrived too slowly"):
+        paced.recv(1000)
+    assert SHORT + 0.1 <= elapsed_since(started) < LOAD_FACTOR * (SHORT + 0.1) + 1
+
+
+def test_a_body_at_the_minimum_rate_goes_on_past_the_grace(
+    pair: tuple[PacedSocket, gsocket.socket],
+) -> None:
+    paced, client = pair
+    paced.__exit__(None, None, None)
+
+    def trickle() -> None:
+        for _ in range(6):  # 600 B in ~0.6 s, twice the grace: 1,000 B/s would allow 0.9 s
+            client.sendall(b"y" * 100)
+            gevent.sleep(0.1)
+
+    sender = gevent.spawn(trickle)
+    received = b""
+    while len(received) < 600:
+        received += paced.recv(1000)
+    sender.join()
+    assert received == b"y" * 600
+
+
+def test_a_kept_alive_request_already_waiting_is_read_after_a_yield(
+    pair: tuple[PacedSocket, gsocket.socket],
+) -> None:
+    paced, client = pair
+    paced.requests = 1  # one served on this connection already
+    client.sendall(b"GET /next HTTP/1.1\r\n\r\n")
+    gevent.sleep(0.05)  # the request is in the socket before the worker looks
+    others = gevent.spawn(lambda: None)  # another greenlet, ready to run
+    assert paced.recv(100) == b"GET /next HTTP/1.1\r\n\r\n"
+    assert others.dead  # it ran while this connection yielded
+
+
+def test_stop_reading_wakes_an_idle_recv_which_reads_nothing(
+    pair: tuple[PacedSocket, gsocket.socket],
+) -> None:
+    paced, _ = pair
+    paced.deadline = time.monotonic() + 30
+    waiting: list[bool] = []
+
+    def stop() -> None:
+        waiting.append(paced.waiting)
+        paced.stop_reading()
+
+    gevent.spawn_later(0.05, stop)
+    assert paced.recv(100) == b""
+    assert waiting == [True]
+    paced.stop_reading()  # again, not waiting now: nothing to wake
+    assert paced.recv(100) == b""  # and every later read
+
+
+def test_stop_reading_cuts_a_body_arriving(pair: tuple[PacedSocket, gsocket.socket]) -> None:
+    paced, _ = pair
+    paced.__exit__(None, None, None)
+    paced.worker.body_grace = 30  # type: ignore[misc]
+    gevent.spawn_later(0.05, paced.stop_reading)
+    with pytest.raises(RequestTimeout, match="its body was arriving at shutdown"):
+        paced.recv(100)
+
+
+def test_stop_reading_is_quiet_when_the_client_has_gone(
+    pair: tuple[PacedSocket, gsocket.socket],
+) -> None:
+    paced, _ = pair
+    paced.waiting = True
+    paced.sock.close()
+    paced.stop_reading()
+    assert paced.cut
+
+
+def test_at_shutdown_a_body_is_cut_at_cut_at(pair: tuple[PacedSocket, gsocket.socket]) -> None:
+    paced, _ = pair
+    paced.__exit__(None, None, None)
+    paced.worker.cut_at = time.monotonic() + 0.1
+    with pytest.raises(RequestTimeout, match="its body arrived at shutdown"):
+        paced.recv(100)
+
+
+def test_a_read_error_that_is_not_a_cut_propagates(
+    pair: tuple[PacedSocket, gsocket.socket],
+) -> None:
+    paced, _ = pair
+    paced.__exit__(None, None, None)
+    paced.sock.close()
+    with pytest.raises(OSError):
+        paced.recv(100)
+
+
+def test_writes_count_what_was_sent_and_a_408_is_not_sent_after_them(
+    pair: tuple[PacedSocket, gsocket.socket],
+) -> None:
+    paced, client = pair
+    assert paced.send(b"HTTP/1.1 200 OK\r\n") == 17
+    paced.sendall(b"\r\nok")
+    assert paced.sent == 21
+    paced.answer_408("test")
+    client.settimeout(SHORT)
+    assert client.recv(100) == b"HTTP/1.1 200 OK\r\n\r\nok"
+    with pytest.raises(TimeoutError):
+        client.recv(100)
+
+
+def test_a_408_to_a_client_that_has_gone_is_quiet(
+    pair: tuple[PacedSocket, gsocket.socket],
+) -> None:
+    paced, client = pair
+    client.close()
+    paced.answer_408("gone")  # EPIPE swallowed
+
+
+def test_everything_else_passes_through_to_the_socket(
+    pair: tuple[PacedSocket, gsocket.socket],
+) -> None:
+    paced, _ = pair
+    assert paced.fileno() == paced.sock.fileno()
+
+
+# -- the worker in this process: gunicorn's parser and handler, a tiny WSGI app ----------
+
+
+def echo_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """Answers with the request body it reads (a view that stores what it was sent)."""
+    body = environ["wsgi.input"].read()
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+class EchoApplication:
+    """What gunicorn's worker asks of its application object: the WSGI callable."""
+
+    def wsgi(self) -> Any:
+        return echo_app
+
+
+@dataclass
+class Running:
+    worker: GeventWorker
+    port: int
+    greenlet: gevent.Greenlet
+
+    def connect(self) -> gsocket.socket:
+        return gsocket.create_connection(("127.0.0.1", self.port), timeout=10)
+
+    def stop(self) -> float:
+        """SIGTERM, as gunicorn's signal handler sees it; seconds until run() returned."""
+        started = time.monotonic()
+        self.worker.handle_exit(signal.SIGTERM, None)
+        self.greenlet.get(timeout=10)
+        return time.monotonic() - started
+
+
+def run_worker(graceful_timeout: int = 5, workers: int = 1, **settings: float) -> Running:
+    """A worker serving ``echo_app`` on a free port, its ``run()`` in a greenlet."""
+    worker = make_worker(**settings)
+    worker.cfg.set("graceful_timeout", graceful_timeout)
+    worker.cfg.set("workers", workers)
+    listener = gsocket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(100)
+    worker.sockets = [listener]
+    worker.app = EchoApplication()
+    worker.load_wsgi()
+    greenlet = gevent.spawn(worker.run)
+    gevent.sleep(0.05)
+    return Running(worker, listener.getsockname()[1], greenlet)
+
+
+def read_response(sock: gsocket.socket) -> bytes:
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    return data
+
+
+def post(body: bytes, length: int | None = None, extra: bytes = b"") -> bytes:
+    size = len(body) if length is None else length
+    return (
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%sContent-Length: %d\r\n\r\n%s"
+        % (extra, size, body)
+    )
+
+
+def test_the_worker_serves_a_request_through_its_paced_socket() -> None:
+    running = run_worker()
+    try:
+        with running.connect() as sock:
+            sock.sendall(post(b"hello"))
+            answer = read_response(sock)
+        assert answer.startswith(b"HTTP/1.1 200 OK\r\n") and answer.endswith(b"\r\n\r\nhello")
+        assert running.worker.connections == {}
+    finally:
+        running.stop()
+
+
+def test_a_body_over_the_buffer_size_or_expecting_100_is_read_by_the_app() -> None:
+    running = run_worker(workers=2, body_buffer_size=4)
+    try:
+        with running.connect() as sock:
+            sock.sendall(post(b"longer than four"))
+            assert read_response(sock).endswith(b"longer than four")
+        with running.connect() as sock:
+            sock.sendall(post(b"", 3, b"Expect: 100-continue\r\n"))
+            assert sock.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
+            sock.sendall(b"abc")
+            assert read_response(sock).endswith(b"abc")
+    finally:
+        running.stop()
+
+
+def test_a_body_too_slow_is_answered_408_and_never_reaches_the_app() -> None:
+    running = run_worker()
+    try:
+        with running.connect() as sock:
+            sock.sendall(post(b"sl", 10))
+            assert read_response(sock) == RESPONSE_408
+    finally:
+        running.stop()
+
+
+def test_a_malformed_request_gets_gunicorns_400() -> None:
+    running = run_worker()
+    try:
+        with running.connect() as sock:
+            sock.sendall(b"GET\x00 / HTTP/1.1\r\n\r\n")
+            assert read_response(sock).startswith(b"HTTP/1.1 400 Bad Request\r\n")
+    finally:
+        running.stop()
+
+
+def test_at_sigterm_idle_connections_close_at_once_and_slow_ones_after_the_grace() -> None:
+    running = run_worker(header_timeout=30)
+    idle = running.connect()
+    slowloris = running.connect()
+    slowloris.sendall(b"GET / HTTP/1.1\r\n")
+    gevent.sleep(0.1)
+    stopping = gevent.spawn(running.stop)
+    assert idle.recv(100) == b""
+    assert read_response(slowloris) == RESPONSE_408
+    assert SHORT <= stopping.get(timeout=10) < LOAD_FACTOR * SHORT + 1
+    idle.close()
+    slowloris.close()
+
+
+def test_at_the_graceful_timeout_what_is_left_is_closed() -> None:
+    running = run_worker(graceful_timeout=1, body_grace=30)
+    slow = running.connect()
+    slow.sendall(post(b"s", 10))
+    gevent.sleep(0.1)
+    stopped_after = running.stop()
+    assert slow.recv(100) == b""
+    assert 1 - KILL_MARGIN <= stopped_after < LOAD_FACTOR * 1 + 1
+    slow.close()
+
+
+def test_open_files_are_raised_as_far_as_the_hard_limit_allows() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+        assert raise_open_files_limit(16) == 256  # already enough
+        assert raise_open_files_limit(512) == 512
+        assert resource.getrlimit(resource.RLIMIT_NOFILE) == (512, hard)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
