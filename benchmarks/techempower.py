@@ -568,7 +568,29 @@ def targets_markdown(report: Report) -> list[str]:
             cells.append(cell)
         rows += 1
         lines.append(f"| {test} | {len(ours)} | " + " | ".join(cells) + " |")
-    return [*lines, ""] if rows else []
+    if not rows:
+        return []
+    # Server CPU per request is steadier than req/s on a busy machine: the same targets.
+    names = ["microraab", *(target for target, _, _ in columns)]
+    lines += [
+        "",
+        "Server CPU µs a request (gunicorn's processes; the median over rounds), the same "
+        "targets: steadier than req/s when other processes share the machine.",
+        "",
+        "| test | " + " | ".join(names) + " |",
+        "|---|" + "---:|" * len(names),
+    ]
+    for test in TESTS:
+        if report.samples["microraab"].get(test):
+            cpu = [
+                statistics.median(s.server_cpu_us for s in report.samples[name].get(test, []))
+                if report.samples[name].get(test)
+                else None
+                for name in names
+            ]
+            cells = [f"{value:.0f}" if value is not None else "-" for value in cpu]
+            lines.append(f"| {test} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
 
 
 def _paired(ratio: float) -> str:

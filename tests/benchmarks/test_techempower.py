@@ -103,6 +103,9 @@ def test_the_targets_table_gives_each_peers_ratio_its_range_and_whether_it_is_me
         "| plaintext | 2 | 0.984 (0.979-0.989) yes | 1.537 (1.508-1.567) yes "
         "| 0.978 (0.978-0.979) yes | 0.930 (0.920-0.940) |"
     ) in table
+    # Then each target's server CPU a request, the same columns, microraab first.
+    assert "| test | microraab | falcon | flask | demo | raw |" in table
+    assert "| plaintext | 0 | 0 | 0 | 0 | 0 |" in table
     slower = _report({"raw": [100, 100], "microraab": [90, 90], "bottle": [91, 91]}, test="db")
     assert "| db | 2 | 0.989 (0.989-0.989) **no** | 0.900 (0.900-0.900) |" in "\n".join(
         targets_markdown(slower)
