@@ -374,7 +374,13 @@ class Report:
         if not ours or not theirs:
             return []
         pairs = zip(ours, theirs, strict=True)  # one sample a round each
-        return [a.requests_per_sec / b.requests_per_sec for a, b in pairs]
+        # A round where either served nothing (wrk counted no request: a starved machine)
+        # has no ratio.
+        return [
+            a.requests_per_sec / b.requests_per_sec
+            for a, b in pairs
+            if a.requests_per_sec and b.requests_per_sec
+        ]
 
     def paired_ratio(self, test: str, target: str, base: str) -> float | None:
         """The median of :meth:`paired_ratios`, None if there are none."""
@@ -864,12 +870,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: every server started was stopped", file=sys.stderr)
         return 130
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    # The samples first: a run's minutes of data survive a report that fails.
+    args.output.with_suffix(".json").write_text(json.dumps(report.to_json(), indent=2) + "\n")
     markdown = report.to_markdown()
     print()
     print(markdown)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.with_suffix(".md").write_text(markdown)
-    args.output.with_suffix(".json").write_text(json.dumps(report.to_json(), indent=2) + "\n")
     print(f"written: {args.output.with_suffix('.md')} and .json")
     failed = report.failures or any(
         problems for by_test in report.correctness.values() for problems in by_test.values()

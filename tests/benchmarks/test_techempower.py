@@ -211,3 +211,10 @@ def test_runs_pool_their_rounds_still_paired_and_round_trip_through_json(
     out = capsys.readouterr().out
     assert "Pooled: 4 rounds" in out
     assert "| plaintext | 4 | 0.930 (0.900-1.000) |" in out
+
+
+def test_a_round_where_a_target_served_nothing_has_no_ratio() -> None:
+    # A starved machine: wrk counted no request in one round; the others still pair.
+    report = _report({"raw": [100, 100, 100], "falcon": [95, 0, 90]})
+    assert report.paired_ratios("plaintext", "falcon", "raw") == [0.95, 0.9]
+    assert report.medians()["plaintext"]["falcon"]["x_raw"] == pytest.approx(0.925)
