@@ -3,6 +3,7 @@
     python -m benchmarks.slowclients                  # 1,000 connections, 30 s a mode, both workers
     python -m benchmarks.slowclients --smoke          # CI: 400 connections, 3 s a mode, microraab's
     python -m benchmarks.slowclients --latency        # tail latency: gunicorn's worker against ours
+    python -m benchmarks.slowclients --sockets 1500   # memory per idle and per trickling socket
 
 Starts its own ``mongod`` (temporary data directory) and a gunicorn master (the repository's
 ``gunicorn.conf.py``, ``--workers`` gevent workers, on a free 127.0.0.1 port) for each worker
@@ -14,6 +15,9 @@ while ``/healthz`` is polled every 0.5 s with a 1 s timeout; the workers' memory
 after; and whether anything but wrk's own links was stored. The targets (issue 13) are
 checked and printed. Everything runs on loopback, bounded by ``--duration``; every process
 started here is stopped here, by its pid.
+
+``--sockets N`` opens N idle kept-alive connections, then N slow bodies, to one worker (its
+deadlines lengthened to a minute) and reads the worker's memory and ``/healthz`` after each.
 
 ``--latency`` instead compares the workers on plaintext, ``GET /`` and the db test at 64
 and 256 connections, in rounds that alternate them (ratios within one run, as in
@@ -346,6 +350,83 @@ def summary(result: dict[str, Any]) -> str:
     )
 
 
+def run_sockets(args: argparse.Namespace, mongo: MongoServer, workdir: Path) -> dict[str, Any]:
+    """What one idle and one trickling socket cost a worker: RSS before and after N each."""
+    import resource
+    import socket
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 2 * args.sockets + 256)), hard))
+    port = free_port()
+    env = {**os.environ, "MONGODB_URI": mongo.uri, "MONGODB_DATABASE": "sockets",
+           "MICRORAAB_SECRET_KEY": "slowclients", "WEB_CONCURRENCY": "1",
+           "HEADER_TIMEOUT": "60", "BODY_GRACE": "60"}  # fmt: skip
+    command = [
+        sys.executable, "-m", "gunicorn", "app:app", "--no-control-socket", "--keep-alive", "60",
+        "--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null",
+    ]  # fmt: skip
+    log = workdir / "gunicorn-sockets.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
+    opened: list[socket.socket] = []
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if call(port, "GET", "/readyz") == 200:
+                    break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"gunicorn did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.2)
+        for _ in range(50):
+            call(port, "GET", "/")
+        (worker,) = children(process.pid)
+        time.sleep(1)
+        readings = {"before": rss_mb(worker)}
+        requests = {
+            "idle": b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+            "slow_body": post_head(8000) + b"{",
+        }
+        for kind, first_bytes in requests.items():
+            for _ in range(args.sockets):
+                sock = socket.create_connection(("127.0.0.1", port))
+                sock.sendall(first_bytes)
+                opened.append(sock)
+            if kind == "idle":
+                for sock in opened:
+                    sock.recv(65536)  # answered: now idle, kept alive
+            time.sleep(2)
+            readings[kind] = rss_mb(worker)
+            started = time.monotonic()
+            status = call(port, "GET", "/healthz")
+            readings[f"{kind}_healthz_ms"] = round((time.monotonic() - started) * 1000, 1)
+            readings[f"{kind}_healthz_status"] = status
+    finally:
+        for sock in opened:
+            sock.close()
+        stop_process(process, 15)
+    per_idle = (readings["idle"] - readings["before"]) * 1024 / args.sockets
+    per_slow = (readings["slow_body"] - readings["idle"]) * 1024 / args.sockets
+    print(
+        f"one worker: RSS {readings['before']:.1f} MB; with {args.sockets} idle kept-alive "
+        f"sockets {readings['idle']:.1f} MB ({per_idle:.1f} kB each), /healthz "
+        f"{readings['idle_healthz_status']} in {readings['idle_healthz_ms']} ms; and "
+        f"{args.sockets} slow bodies more {readings['slow_body']:.1f} MB ({per_slow:.1f} kB "
+        f"each), /healthz {readings['slow_body_healthz_status']} in "
+        f"{readings['slow_body_healthz_ms']} ms"
+    )
+    return {"sockets": args.sockets, **readings, "kb_per_idle": per_idle, "kb_per_slow": per_slow}
+
+
+def post_head(length: int) -> bytes:
+    return (
+        b"POST /api/links HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r\n" % length
+    )
+
+
 LATENCY_PATHS = {"plaintext": "/bench/plaintext", "GET /": "/", "db": "/bench/db"}
 
 
@@ -410,6 +491,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     smoke = "CI's short form: 400 connections, 3 s a mode, microraab's worker, fails on a fault"
     parser.add_argument("--smoke", action="store_true", help=smoke)
     parser.add_argument("--latency", action="store_true", help="the tail-latency comparison")
+    parser.add_argument("--sockets", type=int, help="measure memory per idle/slow socket (N)")
     parser.add_argument("--connections", type=int, default=1000, help="attacking (1000)")
     parser.add_argument("--duration", type=int, default=30, help="seconds of load a phase (30)")
     parser.add_argument("--modes", default="H,B,X", help="slowhttptest modes (H,B,X)")
@@ -443,14 +525,17 @@ def main(argv: list[str] | None = None) -> int:
     for tool in ("wrk",) if args.latency else ("wrk", "slowhttptest"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is not installed (apt-get install {tool})")
+    results: dict[str, Any]
     with tempfile.TemporaryDirectory(prefix="slowclients-") as tmp:
         workdir = Path(tmp)
         mongo = MongoServer(workdir / "mongod").start()
         try:
-            if args.latency:
+            if args.sockets:
+                results = {"sockets": run_sockets(args, mongo, workdir)}
+            elif args.latency:
                 medians = run_latency(args, mongo, workdir)
                 print(latency_table(medians, args.workers_to_compare))
-                results: dict[str, Any] = {"latency": medians}
+                results = {"latency": medians}
             else:
                 results = run_attacks(args, mongo, workdir)
         finally:
@@ -458,6 +543,8 @@ def main(argv: list[str] | None = None) -> int:
     results["args"] = {k: v for k, v in vars(args).items() if k != "json"}
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str))
+    if args.sockets or args.latency:
+        return 0
     # Fails (exit 1) when microraab's worker misses a target; gunicorn's is only measured.
     return 1 if any(result["misses"] for result in results.get("microraab", [])) else 0
 

@@ -33,6 +33,18 @@ GUNICORN_CONFIG: dict[str, Any] = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
 # busy machine took 5.30 s where the design allows 4.0 s (1.33x). Twice the design holds
 # that with room, and stays far below every fault named here.
 LOAD_FACTOR = 2.0
+# And on top, for a deadline of a second or two: a fixed allowance for a starved process.
+# Measured: with the load average at 38 on these 2 cores and stress-ng --cpu 2 beside it, a
+# worker's 2 s timer fired 2.4 s late, and its master exited 3 s after the worker.
+SCHEDULING_SLACK = 5.0
+
+
+def bound(seconds: float) -> float:
+    """The most a configured ``seconds`` may take here: LOAD_FACTOR times it, plus the
+    SCHEDULING_SLACK. Keep the fault it catches (no deadline at all: a client's 30 s
+    timeout, a test that hangs) far above it."""
+    return LOAD_FACTOR * seconds + SCHEDULING_SLACK
+
 
 SERVER_SELECTION = db.SERVER_SELECTION_TIMEOUT_MS / 1000  # 1.5 s
 POOL_WAIT = db.WAIT_QUEUE_TIMEOUT_MS / 1000  # 2.0 s
@@ -56,8 +68,9 @@ OUTAGE_OPERATION_BOUND = LOAD_FACTOR * ONE_OPERATION  # 4 s; fault: pymongo's 30
 OUTAGE_ANSWER_BOUND = LOAD_FACTOR * OUTAGE_REQUEST  # 8 s; fault: pymongo's 30 s
 # /healthz asked while database requests wait: it touches no database, so it answers as
 # fast as any page; a worker blocked by the database (an unpatched socket) would serve it
-# only after the requests ahead of it, each ONE_OPERATION long. Kept below one such wait.
-HEALTHZ_DURING_OUTAGE_BOUND = ONE_OPERATION  # 2 s; fault: >= 2 s per blocked request
+# only after the requests ahead of it, each ONE_OPERATION long (12 s for the outage
+# test's six pages on one worker). Nothing configured: a starved process's allowance.
+HEALTHZ_DURING_OUTAGE_BOUND = bound(0)  # 5 s; fault: 11.5 s
 # MongoDB back: the next check finds it within one heartbeat, or at once when a request
 # is waiting for it. Fault: the app never sees it come back.
 RECOVERY_BOUND = LOAD_FACTOR * (HEARTBEAT + ONE_OPERATION)  # 24 s
@@ -65,10 +78,5 @@ RECOVERY_BOUND = LOAD_FACTOR * (HEARTBEAT + ONE_OPERATION)  # 24 s
 # gunicorn: the master gives its workers graceful_timeout after SIGTERM, then SIGKILLs
 # them; a master that exits sooner let its workers finish.
 GRACEFUL_TIMEOUT: float = GUNICORN_CONFIG["graceful_timeout"]
-# microraab's worker closes its listening socket and its idle connections at SIGTERM
-# (gunicorn's own gevent worker within its 1 s loop). Fault: workers that go on accepting,
-# or keep idle connections, until the graceful timeout.
-STOPS_ACCEPTING_BOUND = GRACEFUL_TIMEOUT / 2  # 4 s; measured: 0.00-0.05 s
-
 for _bound in (OUTAGE_OPERATION_BOUND, OUTAGE_ANSWER_BOUND, RECOVERY_BOUND):
     assert _bound <= PYMONGO_DEFAULT_SELECTION, "a bound that no longer catches its fault"

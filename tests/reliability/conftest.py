@@ -106,4 +106,3 @@ def replica_set(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReplicaSet
         yield members.start()
     finally:
         members.stop()
-

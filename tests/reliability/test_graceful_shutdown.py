@@ -1,5 +1,5 @@
 """SIGTERM to the gunicorn master under load: in-flight requests finish, new connections are
-refused, and the master exits within the graceful timeout (gunicorn.conf.py); with slow
+refused, and the master exits long before the graceful timeout; with slow
 and idle clients, microraab's worker cuts them and the master exits soon after."""
 
 from __future__ import annotations
@@ -17,12 +17,21 @@ from typing import Any
 import pytest
 from pymongo.database import Database
 
-from tests.time_bounds import GRACEFUL_TIMEOUT, LOAD_FACTOR, STOPS_ACCEPTING_BOUND
+from tests.time_bounds import GRACEFUL_TIMEOUT, bound
 
 pytestmark = pytest.mark.slow
 
 THREADS = 4
 PATH = "/api/links?limit=10"
+
+# Shortened through the environment; the default is 5 s (microraab/worker.py).
+BODY_GRACE = 2.0
+# A long graceful timeout and keep-alive, so that the faults are far from the bounds: a
+# worker that did not cut slow and idle clients would hold them, and its master would
+# exit, only at the graceful timeout (gunicorn's own gevent worker: 8.15 s after SIGTERM
+# with the repository's 8 s). Measured with microraab's: 2.4-3.0 s here, 7.5 s with the
+# load average at 38 and stress-ng beside it.
+LONG = 30
 
 
 def refused(port: int) -> bool:
@@ -36,7 +45,7 @@ def refused(port: int) -> bool:
 def test_sigterm_to_the_master_under_load(
     start_gunicorn: Any, mongo_uri: str, mongo_db: Database[Any]
 ) -> None:
-    server = start_gunicorn(mongo_uri, mongo_db.name)
+    server = start_gunicorn(mongo_uri, mongo_db.name, 2, "--graceful-timeout", str(LONG))
     for number in range(5):
         assert server.post("/api/links", {"url": f"https://example.com/{number}"}).status == 201
 
@@ -70,7 +79,8 @@ def test_sigterm_to_the_master_under_load(
         term_at = time.monotonic()
         server.process.send_signal(signal.SIGTERM)
         while not refused(server.port):
-            assert time.monotonic() - term_at < STOPS_ACCEPTING_BOUND, "still accepting"
+            # The worker closes its socket at SIGTERM; the fault: at the graceful timeout.
+            assert time.monotonic() - term_at < bound(0), "still accepting"
             time.sleep(0.05)
         refused_after = time.monotonic() - term_at
         assert server.process.poll() is None, "the master exited with a request in flight"
@@ -88,9 +98,9 @@ def test_sigterm_to_the_master_under_load(
     assert response.status == 201, data
     assert json.loads(data)["code"] == "in-flight"
 
-    server.process.wait(timeout=GRACEFUL_TIMEOUT + 5)
+    server.process.wait(timeout=LONG + 10)
     exited_after = time.monotonic() - term_at
-    assert exited_after < GRACEFUL_TIMEOUT
+    assert exited_after < LONG / 2  # the fault: waiting for the graceful timeout
     assert server.process.returncode == 0
     assert mongo_db.links.count_documents({"code": "in-flight"}) == 1
 
@@ -110,19 +120,12 @@ def test_sigterm_to_the_master_under_load(
     assert "graceful timeout" not in log.lower()
 
 
-# Shortened through the environment; the default is 5 s (microraab/worker.py).
-BODY_GRACE = 2.0
-# Rainbond's SIGKILL comes 10 s after SIGTERM; the master must be gone well before. The
-# fault: gunicorn's own gevent worker waits graceful_timeout (8 s) for a slow body, then
-# kills it, and its master exits after 8.15 s (measured).
-EXITS_WITHIN = 7.0
-
-
 def test_sigterm_with_slow_and_idle_clients_cuts_them_and_the_master_exits_soon(
     start_gunicorn: Any, mongo_uri: str, mongo_db: Database[Any]
 ) -> None:
-    env = {"BODY_GRACE": str(BODY_GRACE), "HEADER_TIMEOUT": "60"}
-    server = start_gunicorn(mongo_uri, mongo_db.name, 1, env=env)
+    env = {"BODY_GRACE": str(BODY_GRACE), "HEADER_TIMEOUT": str(2 * LONG)}
+    args = ("--graceful-timeout", str(LONG), "--keep-alive", str(LONG))
+    server = start_gunicorn(mongo_uri, mongo_db.name, 1, *args, env=env)
 
     def post(code: str) -> tuple[bytes, bytes]:
         body = json.dumps({"url": f"https://example.com/{code}", "code": code}).encode()
@@ -161,7 +164,7 @@ def test_sigterm_with_slow_and_idle_clients_cuts_them_and_the_master_exits_soon(
     answer = slowloris.recv(65536)
     slowloris_cut = time.monotonic() - term_at
     assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n"), answer
-    server.process.wait(timeout=GRACEFUL_TIMEOUT + 5)
+    server.process.wait(timeout=LONG + 10)
     exited = time.monotonic() - term_at
     for sock in (slow, slowloris, idle, in_flight):
         sock.close()
@@ -170,10 +173,11 @@ def test_sigterm_with_slow_and_idle_clients_cuts_them_and_the_master_exits_soon(
         f"the slow body cut (408) after {slow_cut:.2f} s, the slow headers after "
         f"{slowloris_cut:.2f} s, master exited after {exited:.2f} s"
     )
-    assert idle_closed < STOPS_ACCEPTING_BOUND
-    assert slow_cut < LOAD_FACTOR * BODY_GRACE + 1  # its grace ran from its headers
-    assert BODY_GRACE <= slowloris_cut < LOAD_FACTOR * BODY_GRACE + 1
-    assert exited < EXITS_WITHIN
+    assert idle_closed < bound(0)
+    assert slow_cut < bound(BODY_GRACE)  # its grace ran from its headers
+    assert BODY_GRACE <= slowloris_cut < bound(BODY_GRACE)
+    assert exited < bound(BODY_GRACE) + bound(0)  # the worker's, then the master's
+    assert bound(BODY_GRACE) + bound(0) < LONG / 2
     assert server.process.returncode == 0
     assert mongo_db.links.count_documents({"code": "cut-off"}) == 0
     assert mongo_db.links.count_documents({"code": "in-flight"}) == 1
@@ -198,7 +202,7 @@ def test_a_request_still_running_at_the_graceful_timeout_is_closed(
     server.process.wait(timeout=GRACEFUL_TIMEOUT + 5)
     exited = time.monotonic() - term_at
     slow.close()
-    assert 1 <= exited < LOAD_FACTOR * 1 + 2
+    assert exited < bound(1)
     log = server.log_text()
     assert "Worker graceful timeout" in log and "Closed at the graceful timeout" in log
     assert "Traceback" not in log
