@@ -328,18 +328,18 @@ def run_attacks(args: argparse.Namespace, mongo: MongoServer, workdir: Path) -> 
                 )
                 result["misses"] = faults(result) if args.smoke else targets_met(result)
                 results[worker].append(result)
-                print(summary(result), flush=True)
+                print(summary(result, "no fault" if args.smoke else "targets met"), flush=True)
         finally:
             stop_process(process, 15)
     return results
 
 
-def summary(result: dict[str, Any]) -> str:
+def summary(result: dict[str, Any], met: str) -> str:
     ratios = ", ".join(f"{name} {ratio:.2f}" for name, ratio in result["ratio"].items())
     during = result["during"]
     errors = ", ".join(f"{name} {during[name]['errors']}" for name in during)
     health = result["healthz"]
-    verdict = "MISSED: " + "; ".join(result["misses"]) if result["misses"] else "targets met"
+    verdict = "MISSED: " + "; ".join(result["misses"]) if result["misses"] else met
     return (
         f"  -{result['mode']}: throughput kept {ratios}; errors {errors}; /healthz "
         f"{health['polls'] - len(health['failures'])}/{health['polls']} within "

@@ -12,15 +12,16 @@ leave nothing for real requests, ``/healthz`` included. This worker is that one 
   closed. A connection idle between requests is closed after ``keepalive``, quietly, and
   a response write must finish within ``send_timeout``.
 - **Two limits**: ``worker_connections`` bounds sockets, which cost memory only (a
-  greenlet and a socket, a few kB each), so it can be thousands; ``app_concurrency``
-  bounds the requests inside the application at once (the ones that may wait for a
-  pooled database connection). A body up to ``body_buffer_size`` is read whole before
-  the request takes one of those places, so a slow client never holds one.
+  greenlet and a socket, ~13 kB each, measured), so it can be thousands;
+  ``app_concurrency`` bounds the requests inside the application call at once (the ones
+  that may wait for a pooled database connection). A body up to ``body_buffer_size`` is
+  read whole before the call and the response written after it, so a client slow to
+  send or to read never holds one of those places.
 - **Fairness**: a kept-alive connection whose next request is already waiting yields
   to the other greenlets once before serving it, instead of keeping the worker.
 - **SIGTERM**: the worker stops accepting at once and closes its idle connections;
   requests still arriving get ``body_grace`` more seconds (then ``408``), requests in
-  the application the rest of gunicorn's ``graceful_timeout``.
+  the application until just before gunicorn's ``graceful_timeout``.
 
 The limits are class attributes: :meth:`GeventWorker.configured` makes a subclass with
 them read from the environment, which is how ``gunicorn.conf.py`` names this worker.
@@ -357,8 +358,8 @@ class GeventWorker(ggevent.GeventWorker):  # type: ignore[misc]
         """Called when a kept-alive connection's next request was already waiting: this
         greenlet has not waited since its last request, and under load every connection's
         next request is waiting, so one served back to back would keep the worker from
-        the others. PERF: yield once, only then (docs/reliability.md measures this against
-        never and always yielding)."""
+        the others. PERF: yield once, and only then (``python -m benchmarks.slowclients
+        --latency`` measures this against never and always yielding)."""
         gevent.sleep(0)
 
     def handle_exit(self, sig: int, frame: Any) -> None:
