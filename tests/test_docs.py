@@ -42,6 +42,7 @@ from xml.etree import ElementTree
 import pytest
 
 from app.mongo_server import free_port
+from tests.terminal import sigint_as_ctrl_c
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = sorted((ROOT / "docs").glob("*.md"))
@@ -251,6 +252,7 @@ def test_a_shown_server_serves(
         server = subprocess.Popen(
             ["bash", "-c", command], cwd=ROOT, env={**server_env, "PORT": str(port)},
             stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=sigint_as_ctrl_c,
         )  # fmt: skip
     try:
         deadline = time.monotonic() + 30  # a gunicorn master and worker start in ~2 s

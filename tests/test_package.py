@@ -30,6 +30,7 @@ import pytest
 from packaging.requirements import Requirement
 
 from app.mongo_server import free_port
+from tests.terminal import sigint_as_ctrl_c
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME = "microraab-0.1.0"
@@ -176,6 +177,7 @@ def test_the_wheel_in_a_fresh_venv_serves_the_readmes_hello_world(
     server = subprocess.Popen(
         [str(fresh_venv / "microraab"), "run", "hello:app", "--port", str(port)],
         cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        preexec_fn=sigint_as_ctrl_c,
     )  # fmt: skip
     try:
         answer = None
