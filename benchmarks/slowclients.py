@@ -45,6 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.mongo_server import MongoServer, free_port, stop_process  # noqa: E402
+from benchmarks import soak  # noqa: E402
 from benchmarks.techempower import children, parse_wrk, rss_mb  # noqa: E402
 
 WORKERS = {
@@ -95,23 +96,7 @@ def start_gunicorn(
         "MICRORAAB_SECRET_KEY": "slowclients",
         "WEB_CONCURRENCY": str(workers),
     }
-    command = [
-        sys.executable, "-m", "gunicorn", "app:app", "--no-control-socket",
-        "--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null", *WORKERS[worker],
-    ]  # fmt: skip
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if call(port, "GET", "/readyz") == 200:
-                return port, process
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            stop_process(process, 15)
-            raise SystemExit(f"gunicorn did not start:\n{log.read_text()[-3000:]}")
-        time.sleep(0.2)
+    return port, soak.start_gunicorn(port, env, log, *WORKERS[worker])
 
 
 def wrk(

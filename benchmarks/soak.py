@@ -108,10 +108,13 @@ def run_wrk(url: str, duration: int, connections: int, threads: int) -> dict[str
     return result
 
 
-def start_gunicorn(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def start_gunicorn(
+    port: int, env: dict[str, str], log: Path, *options: str
+) -> subprocess.Popen[bytes]:
+    """``gunicorn app:app`` with ``options`` on ``port``, returned once ``/readyz`` is 200."""
     command = [
         sys.executable, "-m", "gunicorn", "app:app", "--no-control-socket",
-        "--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null",
+        "--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null", *options,
     ]  # fmt: skip
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
