@@ -18,7 +18,9 @@ leave nothing for real requests, ``/healthz`` included. This worker is that one 
   read whole before the call and the response written after it, so a client slow to
   send or to read never holds one of those places.
 - **Fairness**: a kept-alive connection whose next request is already waiting yields
-  to the other greenlets once before serving it, instead of keeping the worker.
+  to the other greenlets once before serving it, instead of keeping the worker; and the
+  listener, which under load gets a turn like any connection, accepts up to
+  ``accept_batch`` new ones a turn (gunicorn's worker accepts one a turn).
 - **SIGTERM**: the worker stops accepting at once and closes its idle connections;
   requests still arriving get ``body_grace`` more seconds (then ``408``), requests in
   the application until just before gunicorn's ``graceful_timeout``.
@@ -59,6 +61,7 @@ SETTINGS: dict[str, tuple[str, type[float] | type[int]]] = {
     "body_buffer_size": ("BODY_BUFFER_SIZE", int),
     "send_timeout": ("SEND_TIMEOUT", float),
     "app_concurrency": ("APP_CONCURRENCY", int),
+    "accept_batch": ("ACCEPT_BATCH", int),
 }
 
 RESPONSE_408 = (
@@ -274,14 +277,21 @@ class GeventWorker(ggevent.GeventWorker):  # type: ignore[misc]
     body_buffer_size: ClassVar[int] = 64 * 1024
     send_timeout: ClassVar[float] = 10.0
     app_concurrency: ClassVar[int] = 100
+    # PERF: gunicorn accepts one connection a turn, to spread them over the workers; but a
+    # busy worker's turn comes once a round of all its connections, so 256 connections
+    # opened at once took 1.3 s to be accepted, the last ones' first requests waiting all
+    # that time (wrk: p99 850 ms against p50 25 ms). 32 a turn: p99 40-45 ms, the
+    # workers still sharing them (97/159 at worst); python -m benchmarks.slowclients
+    # --latency measures it against accept-one.
+    accept_batch: ClassVar[int] = 32
     wsgi: Any  # the application, which gunicorn's load_wsgi sets
 
     @classmethod
     def configured(cls, environ: Mapping[str, str], **defaults: float) -> type[GeventWorker]:
         """A subclass with each setting from ``environ`` (``HEADER_TIMEOUT``,
         ``BODY_GRACE``, ``BODY_MIN_RATE``, ``BODY_BUFFER_SIZE``, ``SEND_TIMEOUT``,
-        ``APP_CONCURRENCY``), else ``defaults``, else this class's; ValueError unless
-        each is a positive number."""
+        ``APP_CONCURRENCY``, ``ACCEPT_BATCH``), else ``defaults``, else this class's;
+        ValueError unless each is a positive number."""
         unknown = set(defaults) - set(SETTINGS)
         if unknown:
             raise ValueError(f"unknown worker settings: {sorted(unknown)}")
@@ -314,7 +324,7 @@ class GeventWorker(ggevent.GeventWorker):  # type: ignore[misc]
     def run(self) -> None:
         """Serve until SIGTERM, then shut down as the module describes."""
         ssl_args = {"ssl_context": ssl_context(self.cfg)} if self.cfg.is_ssl else {}
-        servers = []
+        self.servers: list[StreamServer] = []
         for listener in self.sockets:
             listener.setblocking(1)
             server = StreamServer(
@@ -324,13 +334,13 @@ class GeventWorker(ggevent.GeventWorker):  # type: ignore[misc]
                 **ssl_args,
             )
             if self.cfg.workers > 1:
-                server.max_accept = 1  # as gunicorn's: spread connections over workers
+                server.max_accept = self.accept_batch
             server.start()
-            servers.append(server)
+            self.servers.append(server)
         while self.alive:
             self.notify()
             self.stopping.wait(1.0)
-        self.shut_down(servers)
+        self.shut_down(self.servers)
 
     def shut_down(self, servers: list[StreamServer]) -> None:
         """Stop accepting, close idle connections, cut requests still arriving after

@@ -1,7 +1,9 @@
 """microraab's worker with the other fairness rules, to measure against its own
 (``python -m benchmarks.slowclients --latency``): ``NeverYields`` serves a kept-alive
 connection's waiting request at once (gunicorn's behaviour), ``AlwaysYields`` yields
-before every request, waiting or not. Only the turn-taking differs."""
+before every request, waiting or not, ``NextIteration`` yields as microraab's does but
+until the event loop has polled, and ``AcceptOne`` accepts one connection a turn (gunicorn's
+rule). Each differs from microraab's worker in that one thing."""
 
 from __future__ import annotations
 
@@ -24,3 +26,14 @@ class AlwaysYields(GeventWorker):
     def timeout_ctx(self) -> Any:
         gevent.sleep(0)
         return super().timeout_ctx()
+
+
+class NextIteration(GeventWorker):
+    def take_turn(self) -> None:
+        # a timer, not sleep(0)'s callback: resumed only after the loop polls, so the
+        # connections ready to read and the listener go first
+        gevent.sleep(1e-6)
+
+
+class AcceptOne(GeventWorker):
+    accept_batch = 1

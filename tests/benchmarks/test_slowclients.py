@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchmarks.slowclients import _last_status, faults, parse_args, targets_met
+from benchmarks.slowclients import _last_status, faults, latency_table, parse_args, targets_met
 
 # slowhttptest 1.8.2's status block, colours and all.
 STATUS = (
@@ -68,4 +68,27 @@ def test_the_smoke_is_short_and_measures_microraabs_worker() -> None:
     args = parse_args(["--smoke"])
     assert (args.connections, args.duration, args.workers_to_compare) == (400, 3, ["microraab"])
     assert parse_args([]).workers_to_compare == ["stock", "microraab"]
-    assert len(parse_args(["--latency"]).workers_to_compare) == 4
+    assert parse_args(["--sigterm"]).workers_to_compare == ["stock", "microraab"]
+    latency = parse_args(["--latency"]).workers_to_compare
+    assert latency[:2] == ["gevent", "microraab"] and len(latency) == 6
+
+
+def test_the_latency_table_judges_each_row_against_the_first_worker() -> None:
+    def row(rps: float, p50: float, p99: float) -> dict[str, float]:
+        return {"rps": rps, "p50_ms": p50, "p99_ms": p99, "errors": 0}
+
+    medians = {}
+    for path in ("plaintext", "GET /", "db"):
+        for connections in (64, 256):
+            medians[f"base {path} c{connections}"] = row(1000, 1, 100)
+            medians[f"fair {path} c{connections}"] = row(960, 10, 40)  # 4x: met
+            medians[f"slow {path} c{connections}"] = row(940, 10, 20)  # 0.94x: missed
+            medians[f"tail {path} c{connections}"] = row(1000, 10, 41)  # 4.1x: missed
+    table = latency_table(medians, ["base", "fair", "slow", "tail"]).splitlines()
+    cells = [[cell.strip() for cell in line.strip("|").split("|")] for line in table[2:]]
+    verdicts = {(row[0], row[1]): row[-1] for row in cells if row[2] == "256"}
+    assert verdicts["fair", "plaintext"] == verdicts["fair", "GET /"] == "met"
+    assert verdicts["slow", "plaintext"] == verdicts["tail", "GET /"] == "missed"
+    assert verdicts["base", "plaintext"] == "missed"  # its p99 is 100x its p50
+    assert verdicts["base", "db"] == verdicts["tail", "db"] == "met"  # no worse
+    assert verdicts["slow", "db"] == "missed"  # 0.94x the throughput

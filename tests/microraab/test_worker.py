@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import resource
 import signal
+import socket as stdlib_socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -66,8 +67,10 @@ def test_configured_reads_each_setting_from_the_environment() -> None:
         "BODY_BUFFER_SIZE": "100",
         "SEND_TIMEOUT": "4",
         "APP_CONCURRENCY": "7",
+        "ACCEPT_BATCH": "5",
     }
     worker = GeventWorker.configured(environ, app_concurrency=9)
+    assert worker.accept_batch == 5
     assert (worker.header_timeout, worker.body_grace, worker.body_min_rate) == (3.0, 2.5, 50)
     assert (worker.body_buffer_size, worker.send_timeout, worker.app_concurrency) == (100, 4, 7)
     assert issubclass(worker, GeventWorker) and worker.__name__ == "GeventWorker"
@@ -77,7 +80,7 @@ def test_configured_defaults_are_the_keywords_then_the_class() -> None:
     worker = GeventWorker.configured({"HEADER_TIMEOUT": ""}, app_concurrency=9)
     assert worker.app_concurrency == 9
     assert (worker.header_timeout, worker.body_grace, worker.body_min_rate) == (10.0, 5.0, 1000)
-    assert (worker.body_buffer_size, worker.send_timeout) == (65536, 10.0)
+    assert (worker.body_buffer_size, worker.send_timeout, worker.accept_batch) == (65536, 10.0, 32)
 
 
 @pytest.mark.parametrize(
@@ -317,6 +320,14 @@ class EchoApplication:
 
 
 @dataclass
+class Application:
+    callable: Any
+
+    def wsgi(self) -> Any:
+        return self.callable
+
+
+@dataclass
 class Running:
     worker: GeventWorker
     port: int
@@ -333,8 +344,11 @@ class Running:
         return time.monotonic() - started
 
 
-def run_worker(graceful_timeout: int = 5, workers: int = 1, **settings: float) -> Running:
-    """A worker serving ``echo_app`` on a free port, its ``run()`` in a greenlet."""
+def run_worker(
+    graceful_timeout: int = 5, workers: int = 1, app: Any = None, **settings: float
+) -> Running:
+    """A worker serving ``echo_app`` (or ``app(worker)``) on a free port, its ``run()`` in
+    a greenlet."""
     worker = make_worker(**settings)
     worker.cfg.set("graceful_timeout", graceful_timeout)
     worker.cfg.set("workers", workers)
@@ -342,7 +356,7 @@ def run_worker(graceful_timeout: int = 5, workers: int = 1, **settings: float) -
     listener.bind(("127.0.0.1", 0))
     listener.listen(100)
     worker.sockets = [listener]
-    worker.app = EchoApplication()
+    worker.app = EchoApplication() if app is None else Application(app(worker))
     worker.load_wsgi()
     greenlet = gevent.spawn(worker.run)
     gevent.sleep(0.05)
@@ -397,6 +411,34 @@ def test_a_body_too_slow_is_answered_408_and_never_reaches_the_app() -> None:
         with running.connect() as sock:
             sock.sendall(post(b"sl", 10))
             assert read_response(sock) == RESPONSE_408
+    finally:
+        running.stop()
+
+
+@pytest.mark.parametrize(("accept_batch", "first_served_after"), [(32, 10), (4, 4), (1, 1)])
+def test_one_turn_of_the_listener_accepts_up_to_accept_batch_connections(
+    accept_batch: int, first_served_after: int
+) -> None:
+    # With two workers or more (gunicorn's one a turn otherwise spreads connections): 10
+    # connections already waiting, their requests sent, when the worker's loop next runs.
+    accepted_when_served: list[int] = []
+
+    def app(worker: GeventWorker) -> Any:
+        def count(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+            accepted_when_served.append(len(worker.servers[0].pool))
+            start_response("204 No Content", [])
+            return []
+
+        return count
+
+    running = run_worker(workers=2, app=app, accept_batch=accept_batch)
+    clients = [stdlib_socket.create_connection(("127.0.0.1", running.port)) for _ in range(10)]
+    try:
+        for client in clients:  # blocking sockets: the worker's loop has not run yet
+            client.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        answers = [gevent.spawn(read_response, gsocket.socket(fileno=c.detach())) for c in clients]
+        assert all(answer.get(timeout=10).startswith(b"HTTP/1.1 204") for answer in answers)
+        assert accepted_when_served[0] == first_served_after
     finally:
         running.stop()
 
