@@ -14,7 +14,7 @@ import os
 # deadlines for slow clients (408), a bound on requests in the app, fair turns under load
 # and a prompt shutdown; each of its settings is also an environment variable
 # (docs/deploying.md): HEADER_TIMEOUT (10 s), BODY_GRACE (5 s), BODY_MIN_RATE (1000 B/s),
-# BODY_BUFFER_SIZE (64 KiB), SEND_TIMEOUT (10 s), APP_CONCURRENCY (below).
+# BODY_BUFFER_SIZE (64 KiB), SEND_TIMEOUT (10 s), ACCEPT_BATCH (32), APP_CONCURRENCY (below).
 from app.db import max_pool_size
 from microraab.worker import GeventWorker
 
