@@ -5,6 +5,7 @@
     python -m benchmarks.slowclients --latency        # tail latency: gunicorn's worker against ours
     python -m benchmarks.slowclients --sockets 1500   # memory per idle and per trickling socket
     python -m benchmarks.slowclients --sigterm        # SIGTERM with slow and idle clients
+    python -m benchmarks.slowclients --cpu            # worker CPU per plaintext request
 
 Starts its own ``mongod`` (temporary data directory) and a gunicorn master (the repository's
 ``gunicorn.conf.py``, ``--workers`` gevent workers, on a free 127.0.0.1 port) for each worker
@@ -23,6 +24,10 @@ deadlines lengthened to a minute) and reads the worker's memory and ``/healthz``
 ``--sigterm`` opens a slow body, slow headers, an idle kept-alive connection and a request
 in flight to a gunicorn with the repository's settings (its own ``BODY_GRACE`` and
 ``graceful_timeout``), sends the master SIGTERM and times its exit, for each worker class.
+
+``--cpu`` measures what each worker class costs a plaintext request in its worker's CPU
+time (one worker each, wrk at 32 connections, rounds interleaved): steadier than req/s on a
+machine the load generator shares.
 
 ``--latency`` instead compares the workers on plaintext, ``GET /`` and the db test at 64
 and 256 connections, in rounds that alternate them (ratios within one run, as in
@@ -52,7 +57,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.mongo_server import MongoServer, free_port, stop_process  # noqa: E402
 from benchmarks import soak  # noqa: E402
-from benchmarks.techempower import children, parse_wrk, rss_mb  # noqa: E402
+from benchmarks.techempower import children, cpu_seconds, parse_wrk, rss_mb  # noqa: E402
 
 WORKERS = {
     "microraab": [],  # gunicorn.conf.py's worker_class
@@ -546,6 +551,43 @@ def run_sigterm(args: argparse.Namespace, mongo: MongoServer, workdir: Path) -> 
 LATENCY_PATHS = {"plaintext": "/bench/plaintext", "GET /": "/", "db": "/bench/db"}
 
 
+def run_cpu(args: argparse.Namespace, mongo: MongoServer, workdir: Path) -> dict[str, Any]:
+    """Worker CPU per plaintext request, µs, for each worker class: best and median."""
+    servers: dict[str, tuple[int, subprocess.Popen[bytes]]] = {}
+    samples: dict[str, list[float]] = {worker: [] for worker in args.workers_to_compare}
+    try:
+        for worker in args.workers_to_compare:
+            servers[worker] = start_gunicorn(
+                mongo.uri, "cpu", worker, 1, workdir / f"gunicorn-cpu-{worker}.log"
+            )
+        for round_number in range(args.rounds):
+            for worker, (port, process) in servers.items():
+                (pid,) = children(process.pid)
+                before = cpu_seconds(pid)
+                url = f"http://127.0.0.1:{port}{LATENCY_PATHS['plaintext']}"
+                sample = wrk_result(wrk(url, args.duration, 32), args.duration)
+                used = cpu_seconds(pid) - before
+                samples[worker].append(used / (sample["rps"] * args.duration) * 1e6)
+                print(
+                    f"round {round_number + 1} {worker}: {sample['rps']:.0f} req/s, "
+                    f"{samples[worker][-1]:.1f} us of worker CPU a request",
+                    flush=True,
+                )
+    finally:
+        for _, process in servers.values():
+            stop_process(process, 15)
+    results = {
+        worker: {
+            "best_us": round(min(values), 1),
+            "median_us": round(sorted(values)[len(values) // 2], 1),
+        }
+        for worker, values in samples.items()
+    }
+    for worker, figures in results.items():
+        print(f"{worker}: best {figures['best_us']} us, median {figures['median_us']} us a request")
+    return results
+
+
 def run_latency(args: argparse.Namespace, mongo: MongoServer, workdir: Path) -> dict[str, Any]:
     """Rounds of wrk on each path and connection count, each worker in turn."""
     servers: dict[str, tuple[int, subprocess.Popen[bytes]]] = {}
@@ -619,6 +661,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--latency", action="store_true", help="the tail-latency comparison")
     parser.add_argument("--sockets", type=int, help="measure memory per idle/slow socket (N)")
     parser.add_argument("--sigterm", action="store_true", help="SIGTERM with slow clients")
+    parser.add_argument("--cpu", action="store_true", help="worker CPU per plaintext request")
     parser.add_argument("--connections", type=int, default=1000, help="attacking (1000)")
     parser.add_argument("--duration", type=int, default=30, help="seconds of load a phase (30)")
     parser.add_argument("--modes", default="H,B,X", help="slowhttptest modes (H,B,X)")
@@ -640,18 +683,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.smoke:
         args.connections, args.duration, args.settle = 400, 3, 1.0
         args.worker = args.worker or ["microraab"]
-    default = (
-        ["gevent", "microraab", "never-yields", "always-yields", "next-iteration", "accept-one"]
-        if args.latency
-        else ["stock", "microraab"]
-    )
+    if args.latency:
+        default = ["gevent", "microraab", "never-yields", "always-yields", "next-iteration",
+                   "accept-one"]  # fmt: skip
+    elif args.cpu:
+        default = ["gevent", "microraab", "never-yields", "always-yields"]
+    else:
+        default = ["stock", "microraab"]
     args.workers_to_compare = args.worker or default
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    for tool in ("wrk",) if args.latency else ("wrk", "slowhttptest"):
+    for tool in ("wrk",) if args.latency or args.cpu else ("wrk", "slowhttptest"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is not installed (apt-get install {tool})")
     results: dict[str, Any]
@@ -661,6 +706,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             if args.sockets:
                 results = {"sockets": run_sockets(args, mongo, workdir)}
+            elif args.cpu:
+                results = {"cpu": run_cpu(args, mongo, workdir)}
             elif args.sigterm:
                 results = {"sigterm": run_sigterm(args, mongo, workdir)}
             elif args.latency:
@@ -674,7 +721,7 @@ def main(argv: list[str] | None = None) -> int:
     results["args"] = {k: v for k, v in vars(args).items() if k != "json"}
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str))
-    if args.sockets or args.latency or args.sigterm:
+    if args.sockets or args.latency or args.sigterm or args.cpu:
         return 0
     # Fails (exit 1) when microraab's worker misses a target; gunicorn's is only measured.
     return 1 if any(result["misses"] for result in results.get("microraab", [])) else 0

@@ -71,6 +71,7 @@ def test_the_smoke_is_short_and_measures_microraabs_worker() -> None:
     assert parse_args(["--sigterm"]).workers_to_compare == ["stock", "microraab"]
     latency = parse_args(["--latency"]).workers_to_compare
     assert latency[:2] == ["gevent", "microraab"] and len(latency) == 6
+    assert parse_args(["--cpu"]).workers_to_compare[:2] == ["gevent", "microraab"]
 
 
 def test_the_latency_table_judges_each_row_against_the_first_worker() -> None:
