@@ -682,6 +682,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.modes = [mode.strip() for mode in args.modes.split(",") if mode.strip()]
     if args.smoke:
         args.connections, args.duration, args.settle = 400, 3, 1.0
+        # The smoke judges no throughput, and a niced attacker on a busy machine (CI's
+        # neighbours, stress-ng) hardly attacks at all.
+        args.attacker_nice = 0
         args.worker = args.worker or ["microraab"]
     if args.latency:
         default = ["gevent", "microraab", "never-yields", "always-yields", "next-iteration",

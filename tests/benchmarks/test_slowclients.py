@@ -3,9 +3,18 @@ attacks themselves run in CI's ``python -m benchmarks.slowclients --smoke``)."""
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from benchmarks.slowclients import _last_status, faults, latency_table, parse_args, targets_met
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # slowhttptest 1.8.2's status block, colours and all.
 STATUS = (
@@ -67,6 +76,7 @@ def test_the_faults_ci_fails_on_are_errors_stored_bodies_and_healthz_mostly_down
 def test_the_smoke_is_short_and_measures_microraabs_worker() -> None:
     args = parse_args(["--smoke"])
     assert (args.connections, args.duration, args.workers_to_compare) == (400, 3, ["microraab"])
+    assert args.attacker_nice == 0 and parse_args([]).attacker_nice == 19
     assert parse_args([]).workers_to_compare == ["stock", "microraab"]
     assert parse_args(["--sigterm"]).workers_to_compare == ["stock", "microraab"]
     latency = parse_args(["--latency"]).workers_to_compare
@@ -93,3 +103,18 @@ def test_the_latency_table_judges_each_row_against_the_first_worker() -> None:
     assert verdicts["base", "plaintext"] == "missed"  # its p99 is 100x its p50
     assert verdicts["base", "db"] == verdicts["tail", "db"] == "met"  # no worse
     assert verdicts["slow", "db"] == "missed"  # 0.94x the throughput
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("slowhttptest") is None, reason="slowhttptest is not installed")
+def test_the_smoke_finds_the_fault_in_gunicorns_own_worker(tmp_path: Path) -> None:
+    # CI's smoke passes on microraab's worker; this is the run that shows it can fail: the
+    # slow bodies against gunicorn's worker as configured before (100 connections a
+    # worker, no deadline on a body) leave /healthz unanswered (the issue: 29 of 35 polls).
+    report = tmp_path / "smoke.json"
+    command = [sys.executable, "-m", "benchmarks.slowclients", "--smoke", "--worker", "stock",
+               "--modes", "B", "--json", str(report)]  # fmt: skip
+    subprocess.run(command, cwd=ROOT, check=True, capture_output=True, timeout=180)
+    (result,) = json.loads(report.read_text())["stock"]
+    assert any(miss.startswith("/healthz failed") for miss in result["misses"]), result
+    assert result["stored_by_attack"] == 0
