@@ -310,6 +310,7 @@ class GeventWorker(ggevent.GeventWorker):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.connections: dict[Any, PacedSocket] = {}  # by greenlet
+        self.servers: list[StreamServer] = []  # one a listening socket, once running
         self.cut_at = float("inf")  # when requests still arriving are cut (at shutdown)
         # Made in the master; each binds to a hub when first waited on, in the worker
         # after the fork.
@@ -324,7 +325,6 @@ class GeventWorker(ggevent.GeventWorker):  # type: ignore[misc]
     def run(self) -> None:
         """Serve until SIGTERM, then shut down as the module describes."""
         ssl_args = {"ssl_context": ssl_context(self.cfg)} if self.cfg.is_ssl else {}
-        self.servers: list[StreamServer] = []
         for listener in self.sockets:
             listener.setblocking(1)
             server = StreamServer(
