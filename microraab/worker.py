@@ -210,9 +210,21 @@ class PacedSocket:
         return count
 
     def sendall(self, data: bytes, flags: int = 0) -> None:
-        self.sock.settimeout(self.worker.send_timeout)
-        self.sock.sendall(data, flags)
-        self.sent += len(data)
+        """All of ``data``, within ``send_timeout`` of the first byte that did not fit."""
+        sock = self.sock
+        # PERF: one non-blocking send first, which is all a response that fits the socket's
+        # buffer needs: gevent's sendall asks the kernel for SO_SNDBUF on every call, a
+        # system call that was 7 % of the worker's CPU on a plaintext request.
+        sock.settimeout(0.0)
+        try:
+            sent = sock.send(data, flags)
+        except BlockingIOError:
+            sent = 0
+        self.sent += sent
+        if sent < len(data):
+            sock.settimeout(self.worker.send_timeout)
+            sock.sendall(memoryview(data)[sent:], flags)
+            self.sent += len(data) - sent
 
     def stop_reading(self) -> None:
         """Wake a recv waiting on this socket (it returns b"") and let no more begin."""

@@ -287,6 +287,30 @@ def test_writes_count_what_was_sent_and_a_408_is_not_sent_after_them(
         client.recv(100)
 
 
+def test_a_write_larger_than_the_socket_buffer_arrives_whole_and_is_counted(
+    pair: tuple[PacedSocket, gsocket.socket],
+) -> None:
+    paced, client = pair
+    data = bytes(range(256)) * 16384  # 4 MiB: more than any socket buffer here
+    reader = gevent.spawn(lambda: b"".join(iter(lambda: client.recv(1 << 20), b"")))
+    paced.sendall(data)
+    paced.sock.shutdown(stdlib_socket.SHUT_WR)
+    assert reader.get(timeout=bound(SHORT)) == data
+    assert paced.sent == len(data)
+
+
+def test_a_write_to_a_client_that_does_not_read_ends_at_send_timeout() -> None:
+    server, client = gsocket.socketpair()
+    paced = PacedSocket(server, make_worker(send_timeout=SHORT))
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        paced.sendall(b"x" * (64 << 20))  # the client reads nothing
+    assert SHORT <= elapsed_since(started) < bound(SHORT)
+    assert 0 < paced.sent < 64 << 20  # what fitted the buffers: no 408 after it
+    server.close()
+    client.close()
+
+
 def test_a_408_to_a_client_that_has_gone_is_quiet(
     pair: tuple[PacedSocket, gsocket.socket],
 ) -> None:
