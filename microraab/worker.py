@@ -381,8 +381,8 @@ class GeventWorker(ggevent.GeventWorker):  # type: ignore[misc]
         greenlet has not waited since its last request, and under load every connection's
         next request is waiting, so one served back to back would keep the worker from
         the others. PERF: yield once, and only then: never yielding left plaintext's p99
-        18-24x its p50; yielding costs ~10 us of CPU a plaintext request (166 against 156),
-        always yielding measured the same (``python -m benchmarks.slowclients --latency``)."""
+        12-33x its p50; yielding costs ~10 us of CPU a plaintext request (159 against 149,
+        ``python -m benchmarks.slowclients --cpu``), always yielding measured the same."""
         gevent.sleep(0)
 
     def handle_exit(self, sig: int, frame: Any) -> None:
