@@ -75,17 +75,22 @@ def test_sigterm_to_the_master_under_load(
 
     with ThreadPoolExecutor(THREADS) as pool:
         futures = [pool.submit(load, n) for n in range(THREADS)]
-        time.sleep(1.0)
-        term_at = time.monotonic()
-        server.process.send_signal(signal.SIGTERM)
-        while not refused(server.port):
-            # The worker closes its socket at SIGTERM; the fault: at the graceful timeout.
-            assert time.monotonic() - term_at < bound(0), "still accepting"
-            time.sleep(0.05)
-        refused_after = time.monotonic() - term_at
-        assert server.process.poll() is None, "the master exited with a request in flight"
-        time.sleep(0.5)  # still refused, and the load sees it
-        stop.set()
+        try:
+            time.sleep(1.0)
+            term_at = time.monotonic()
+            server.process.send_signal(signal.SIGTERM)
+            while not refused(server.port):
+                # The worker closes its socket at SIGTERM; the fault: at the graceful timeout.
+                assert time.monotonic() - term_at < bound(0), "still accepting"
+                time.sleep(0.05)
+            refused_after = time.monotonic() - term_at
+            exited = server.process.poll()
+            assert exited is None, f"the master exited with a request in flight: {exited}"
+            time.sleep(0.5)  # still refused, and the load sees it
+        finally:
+            # Else a failed assertion above leaves the load threads running and the pool's
+            # exit waits for them forever (a 20-run loop hung here once, 12:09 UTC).
+            stop.set()
         for future in futures:
             future.result()
 
