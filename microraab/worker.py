@@ -210,19 +210,15 @@ class PacedSocket:
         return count
 
     def sendall(self, data: bytes, flags: int = 0) -> None:
-        """All of ``data``, within ``send_timeout`` of the first byte that did not fit."""
+        """All of ``data``, each wait for the client within ``send_timeout``."""
         sock = self.sock
-        # PERF: one non-blocking send first, which is all a response that fits the socket's
-        # buffer needs: gevent's sendall asks the kernel for SO_SNDBUF on every call, a
-        # system call that was 7 % of the worker's CPU on a plaintext request.
-        sock.settimeout(0.0)
-        try:
-            sent = sock.send(data, flags)
-        except BlockingIOError:
-            sent = 0
+        sock.settimeout(self.worker.send_timeout)  # also for gunicorn's sock.sendfile after
+        # PERF: one send first, which is all a response that fits the socket's buffer needs:
+        # gevent's sendall asks the kernel for SO_SNDBUF on every call, a system call that
+        # was 7 % of the worker's CPU on a plaintext request.
+        sent = sock.send(data, flags)
         self.sent += sent
         if sent < len(data):
-            sock.settimeout(self.worker.send_timeout)
             sock.sendall(memoryview(data)[sent:], flags)
             self.sent += len(data) - sent
 

@@ -467,6 +467,30 @@ def test_one_turn_of_the_listener_accepts_up_to_accept_batch_connections(
         running.stop()
 
 
+def test_a_file_response_is_sent_whole_after_the_headers(tmp_path: Any) -> None:
+    # gunicorn sends a wsgi.file_wrapper response with sock.sendfile, which refuses a
+    # socket left non-blocking (a fresh-clone CI run: every static file cut short).
+    content = b"body { color: black }\n" * 1000
+    (tmp_path / "style.css").write_bytes(content)
+
+    def app(worker: GeventWorker) -> Any:
+        def serve(environ: dict[str, Any], start_response: Any) -> Any:
+            start_response("200 OK", [("Content-Length", str(len(content)))])
+            return environ["wsgi.file_wrapper"]((tmp_path / "style.css").open("rb"))
+
+        return serve
+
+    running = run_worker(app=app)
+    try:
+        with running.connect() as sock:
+            sock.sendall(b"GET /style.css HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            answer = read_response(sock)
+        assert answer.startswith(b"HTTP/1.1 200 OK\r\n")
+        assert answer.partition(b"\r\n\r\n")[2] == content
+    finally:
+        running.stop()
+
+
 def test_a_malformed_request_gets_gunicorns_400() -> None:
     running = run_worker()
     try:
