@@ -98,10 +98,18 @@ class LiveServer:
 
     def post_json(self, path: str, body: Any) -> tuple[int, Any]:
         """POST JSON to the app (the API needs no CSRF token); status and decoded body."""
+        return self.request_json("POST", path, json.dumps(body))
+
+    def get_json(self, path: str) -> tuple[int, Any]:
+        """GET a JSON document from the app; status and decoded body."""
+        return self.request_json("GET", path)
+
+    def request_json(self, method: str, path: str, body: str | None = None) -> tuple[int, Any]:
         host, port = self.base_url.removeprefix("http://").split(":")
         connection = http.client.HTTPConnection(host, int(port), timeout=10)
         try:
-            connection.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
+            headers = {"Content-Type": "application/json"} if body is not None else {}
+            connection.request(method, path, body, headers)
             response = connection.getresponse()
             return response.status, json.loads(response.read() or b"null")
         finally:
