@@ -71,6 +71,7 @@ WORKERS = {
     "always-yields": ["-k", "benchmarks.experiments.worker_turns.AlwaysYields"],
     "next-iteration": ["-k", "benchmarks.experiments.worker_turns.NextIteration"],
     "accept-one": ["-k", "benchmarks.experiments.worker_turns.AcceptOne"],
+    "fixed-batch": ["-k", "benchmarks.experiments.worker_turns.FixedBatch"],
 }
 # The issue's attacks: slowhttptest's intervals, with the body mode's 10-byte ticks.
 MODES = {
@@ -588,6 +589,30 @@ def run_cpu(args: argparse.Namespace, mongo: MongoServer, workdir: Path) -> dict
     return results
 
 
+def run_split(args: argparse.Namespace, mongo: MongoServer, workdir: Path) -> dict[str, Any]:
+    """How the 16 connections of a wrk run on ``GET /`` (the attacks' legitimate load)
+    spread over the workers: for each worker class, a round's count on each worker, from
+    ``ss`` one second into the run."""
+    results: dict[str, list[list[int]]] = {}
+    for worker in args.workers_to_compare:
+        log = workdir / f"gunicorn-split-{worker}.log"
+        port, process = start_gunicorn(mongo.uri, "split", worker, args.workers, log)
+        try:
+            pids = children(process.pid)
+            for round_number in range(args.rounds):
+                load = wrk(f"http://127.0.0.1:{port}/", 2, 16)
+                time.sleep(1)
+                ss = ["ss", "-tnpH", "state", "established", f"( sport = :{port} )"]
+                listing = subprocess.run(ss, capture_output=True, text=True, check=True).stdout
+                counts = [listing.count(f"pid={pid},") for pid in pids]
+                wrk_result(load, 2)
+                results.setdefault(worker, []).append(counts)
+                print(f"round {round_number + 1} {worker}: {counts} connections", flush=True)
+        finally:
+            stop_process(process, 15)
+    return results
+
+
 def run_latency(args: argparse.Namespace, mongo: MongoServer, workdir: Path) -> dict[str, Any]:
     """Rounds of wrk on each path and connection count, each worker in turn."""
     servers: dict[str, tuple[int, subprocess.Popen[bytes]]] = {}
@@ -662,6 +687,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sockets", type=int, help="measure memory per idle/slow socket (N)")
     parser.add_argument("--sigterm", action="store_true", help="SIGTERM with slow clients")
     parser.add_argument("--cpu", action="store_true", help="worker CPU per plaintext request")
+    split = "how a wrk run's 16 connections spread over the workers, --rounds times"
+    parser.add_argument("--split", action="store_true", help=split)
     parser.add_argument("--connections", type=int, default=1000, help="attacking (1000)")
     parser.add_argument("--duration", type=int, default=30, help="seconds of load a phase (30)")
     parser.add_argument("--modes", default="H,B,X", help="slowhttptest modes (H,B,X)")
@@ -691,6 +718,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    "accept-one"]  # fmt: skip
     elif args.cpu:
         default = ["gevent", "microraab", "never-yields", "always-yields"]
+    elif args.split:
+        default = ["gevent", "microraab", "fixed-batch"]
     else:
         default = ["stock", "microraab"]
     args.workers_to_compare = args.worker or default
@@ -699,7 +728,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    for tool in ("wrk",) if args.latency or args.cpu else ("wrk", "slowhttptest"):
+    measures = args.sockets or args.latency or args.sigterm or args.cpu or args.split
+    for tool in ("wrk",) if args.latency or args.cpu or args.split else ("wrk", "slowhttptest"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is not installed (apt-get install {tool})")
     results: dict[str, Any]
@@ -711,6 +741,8 @@ def main(argv: list[str] | None = None) -> int:
                 results = {"sockets": run_sockets(args, mongo, workdir)}
             elif args.cpu:
                 results = {"cpu": run_cpu(args, mongo, workdir)}
+            elif args.split:
+                results = {"split": run_split(args, mongo, workdir)}
             elif args.sigterm:
                 results = {"sigterm": run_sigterm(args, mongo, workdir)}
             elif args.latency:
@@ -724,7 +756,7 @@ def main(argv: list[str] | None = None) -> int:
     results["args"] = {k: v for k, v in vars(args).items() if k != "json"}
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str))
-    if args.sockets or args.latency or args.sigterm or args.cpu:
+    if measures:
         return 0
     # Fails (exit 1) when microraab's worker misses a target; gunicorn's is only measured.
     return 1 if any(result["misses"] for result in results.get("microraab", [])) else 0

@@ -19,8 +19,8 @@ leave nothing for real requests, ``/healthz`` included. This worker is that one 
   send or to read never holds one of those places.
 - **Fairness**: a kept-alive connection whose next request is already waiting yields
   to the other greenlets once before serving it, instead of keeping the worker; and the
-  listener, which under load gets a turn like any connection, accepts up to
-  ``accept_batch`` new ones a turn (gunicorn's worker accepts one a turn).
+  listener, which under load gets a turn like any connection, accepts more new ones a
+  turn the more the worker has open, up to ``accept_batch`` (gunicorn's accepts one).
 - **SIGTERM**: the worker stops accepting at once and closes its idle connections;
   requests still arriving get ``body_grace`` more seconds (then ``408``), requests in
   the application until just before gunicorn's ``graceful_timeout``.
@@ -275,6 +275,19 @@ def _peer(sock: socket.socket) -> str:
     return f"{host}:{port}"
 
 
+class Listener(StreamServer):  # type: ignore[misc]
+    """gevent's server on one listening socket, accepting as many connections a turn as
+    its worker's :meth:`~GeventWorker.accepts_per_turn` says."""
+
+    def __init__(self, listener: socket.socket, worker: GeventWorker, **kwargs: Any) -> None:
+        self.worker = worker
+        super().__init__(listener, **kwargs)
+
+    @property
+    def max_accept(self) -> int:  # gevent reads it at the start of each turn
+        return self.worker.accepts_per_turn()
+
+
 class GeventWorker(ggevent.GeventWorker):  # type: ignore[misc]
     """gunicorn's gevent worker with deadlines for slow clients, a bound on requests in
     the application, fair turns under load and a prompt shutdown (see the module)."""
@@ -285,13 +298,10 @@ class GeventWorker(ggevent.GeventWorker):  # type: ignore[misc]
     body_buffer_size: ClassVar[int] = 64 * 1024
     send_timeout: ClassVar[float] = 10.0
     app_concurrency: ClassVar[int] = 100
-    # PERF: gunicorn accepts one connection a turn, to spread them over the workers; but a
-    # busy worker's turn comes once a round of all its connections, so 256 connections
-    # opened at once took 1.3 s to be accepted, the last ones' first requests waiting all
-    # that time (wrk: p99 850 ms against p50 25 ms). 32 a turn: p99 40-45 ms, the
-    # workers still sharing them (97/159 at worst); python -m benchmarks.slowclients
-    # --latency measures it against accept-one.
+    # The most connections the listener accepts a turn (see accepts_per_turn).
     accept_batch: ClassVar[int] = 32
+    # ...and one more a turn for each this many connections the worker has open.
+    connections_per_accept: ClassVar[int] = 4
     wsgi: Any  # the application, which gunicorn's load_wsgi sets
 
     @classmethod
@@ -335,14 +345,13 @@ class GeventWorker(ggevent.GeventWorker):  # type: ignore[misc]
         ssl_args = {"ssl_context": ssl_context(self.cfg)} if self.cfg.is_ssl else {}
         for listener in self.sockets:
             listener.setblocking(1)
-            server = StreamServer(
+            server = Listener(
                 listener,
+                self,
                 handle=partial(self.handle, ListenerName(listener.getsockname())),
                 spawn=Pool(self.worker_connections),
                 **ssl_args,
             )
-            if self.cfg.workers > 1:
-                server.max_accept = self.accept_batch
             server.start()
             self.servers.append(server)
         while self.alive:
@@ -371,6 +380,23 @@ class GeventWorker(ggevent.GeventWorker):  # type: ignore[misc]
             self.log.warning("Worker graceful timeout (pid:%s)", self.pid)
             for server in servers:
                 server.stop(timeout=SHUTDOWN_TICK)
+
+    def accepts_per_turn(self) -> int:
+        """How many waiting connections the listener accepts when its turn comes: one,
+        and one more for every ``connections_per_accept`` open, up to ``accept_batch``;
+        with a single worker, gevent's 100.
+
+        PERF: gunicorn accepts one a turn to spread connections over the workers, but a
+        busy worker's turn comes once a round of all its connections: 256 connections
+        opened at once took 1.3 s to be accepted, their first requests waiting all that
+        time (wrk: p99 850 ms against p50 25 ms). A fixed 32 a turn fixed that but let one
+        worker take all 16 of a client's connections, half the time, and leave the other
+        idle. Growing with the round, the accept keeps pace with it and an idle worker
+        still takes one at a time (python -m benchmarks.slowclients --latency).
+        """
+        if self.cfg.workers == 1:
+            return StreamServer.max_accept  # type: ignore[no-any-return]
+        return min(self.accept_batch, 1 + len(self.connections) // self.connections_per_accept)
 
     def take_turn(self) -> None:
         """Called when a kept-alive connection's next request was already waiting: this

@@ -2,8 +2,9 @@
 (``python -m benchmarks.slowclients --latency``): ``NeverYields`` serves a kept-alive
 connection's waiting request at once (gunicorn's behaviour), ``AlwaysYields`` yields
 before every request, waiting or not, ``NextIteration`` yields as microraab's does but
-until the event loop has polled, and ``AcceptOne`` accepts one connection a turn (gunicorn's
-rule). Each differs from microraab's worker in that one thing."""
+until the event loop has polled, ``AcceptOne`` accepts one connection a turn (gunicorn's
+rule), and ``FixedBatch`` accepts ``accept_batch`` a turn however few connections the
+worker has. Each differs from microraab's worker in that one thing."""
 
 from __future__ import annotations
 
@@ -37,3 +38,8 @@ class NextIteration(GeventWorker):
 
 class AcceptOne(GeventWorker):
     accept_batch = 1
+
+
+class FixedBatch(GeventWorker):
+    def accepts_per_turn(self) -> int:
+        return self.accept_batch

@@ -439,31 +439,43 @@ def test_a_body_too_slow_is_answered_408_and_never_reaches_the_app() -> None:
         running.stop()
 
 
-@pytest.mark.parametrize(("accept_batch", "first_served_after"), [(32, 10), (4, 4), (1, 1)])
-def test_one_turn_of_the_listener_accepts_up_to_accept_batch_connections(
-    accept_batch: int, first_served_after: int
+@pytest.mark.parametrize(
+    ("accept_batch", "open_before", "accepted"),
+    [(32, 0, 1), (32, 4, 2), (32, 12, 4), (3, 12, 3), (1, 12, 1)],
+)
+def test_one_turn_of_the_listener_accepts_one_more_for_every_four_connections_open(
+    accept_batch: int, open_before: int, accepted: int
 ) -> None:
-    # With two workers or more (gunicorn's one a turn otherwise spreads connections): 10
-    # connections already waiting, their requests sent, when the worker's loop next runs.
-    accepted_when_served: list[int] = []
+    # With two workers or more (with one, gevent's 100 a turn): ``open_before`` kept-alive
+    # connections idle, then 10 new ones waiting, their requests sent, when the worker's
+    # loop next runs. The first new one served sees how many that turn accepted.
+    in_worker_when_served: list[int] = []
 
     def app(worker: GeventWorker) -> Any:
         def count(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-            accepted_when_served.append(len(worker.servers[0].pool))
+            in_worker_when_served.append(len(worker.servers[0].pool))
             start_response("204 No Content", [])
             return []
 
         return count
 
     running = run_worker(workers=2, app=app, accept_batch=accept_batch)
-    clients = [stdlib_socket.create_connection(("127.0.0.1", running.port)) for _ in range(10)]
+    kept = [running.connect() for _ in range(open_before)]
     try:
-        for client in clients:  # blocking sockets: the worker's loop has not run yet
+        for sock in kept:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert sock.recv(65536).startswith(b"HTTP/1.1 204")
+        assert len(running.worker.connections) == open_before
+        del in_worker_when_served[:]
+        clients = [stdlib_socket.create_connection(("127.0.0.1", running.port)) for _ in range(10)]
+        for client in clients:  # blocking sockets: the worker's loop has not run since
             client.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         answers = [gevent.spawn(read_response, gsocket.socket(fileno=c.detach())) for c in clients]
         assert all(answer.get(timeout=10).startswith(b"HTTP/1.1 204") for answer in answers)
-        assert accepted_when_served[0] == first_served_after
+        assert in_worker_when_served[0] == open_before + accepted
     finally:
+        for sock in kept:
+            sock.close()
         running.stop()
 
 
