@@ -72,6 +72,8 @@ WORKERS = {
     "next-iteration": ["-k", "benchmarks.experiments.worker_turns.NextIteration"],
     "accept-one": ["-k", "benchmarks.experiments.worker_turns.AcceptOne"],
     "fixed-batch": ["-k", "benchmarks.experiments.worker_turns.FixedBatch"],
+    "every-second": ["-k", "benchmarks.experiments.worker_turns.EverySecond"],
+    "every-fourth": ["-k", "benchmarks.experiments.worker_turns.EveryFourth"],
 }
 # The attacks: slowhttptest's intervals, with the body mode's 10-byte ticks.
 MODES = {

@@ -3,8 +3,9 @@
 connection's waiting request at once (gunicorn's behaviour), ``AlwaysYields`` yields
 before every request, waiting or not, ``NextIteration`` yields as microraab's does but
 until the event loop has polled, ``AcceptOne`` accepts one connection a turn (gunicorn's
-rule), and ``FixedBatch`` accepts ``accept_batch`` a turn however few connections the
-worker has. Each differs from microraab's worker in that one thing."""
+rule), ``FixedBatch`` accepts ``accept_batch`` a turn however few connections the
+worker has, and ``EverySecond`` and ``EveryFourth`` yield only every second or fourth time
+a waiting request is served. Each differs from microraab's worker in that one thing."""
 
 from __future__ import annotations
 
@@ -43,3 +44,17 @@ class AcceptOne(GeventWorker):
 class FixedBatch(GeventWorker):
     def accepts_per_turn(self) -> int:
         return self.accept_batch
+
+
+class EverySecond(GeventWorker):
+    every: int = 2
+    served_waiting: int = 0
+
+    def take_turn(self) -> None:
+        self.served_waiting += 1
+        if self.served_waiting % self.every == 0:
+            gevent.sleep(0)
+
+
+class EveryFourth(EverySecond):
+    every = 4
