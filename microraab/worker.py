@@ -20,7 +20,8 @@ leave nothing for real requests, ``/healthz`` included. This worker is that one 
 - **Fairness**: a kept-alive connection whose next request is already waiting yields
   to the other greenlets once before serving it, instead of keeping the worker; and the
   listener, which under load gets a turn like any connection, accepts more new ones a
-  turn the more the worker has open, up to ``accept_batch`` (gunicorn's accepts one).
+  turn the more busy connections the worker has, up to ``accept_batch`` (gunicorn's
+  accepts one).
 - **SIGTERM**: the worker stops accepting at once and closes its idle connections;
   requests still arriving get ``body_grace`` more seconds (then ``408``), requests in
   the application until just before gunicorn's ``graceful_timeout``.
@@ -190,6 +191,7 @@ class PacedSocket:
         sock = self.sock
         sock.settimeout(timeout)
         self.waiting = True
+        self.worker.waiting_on_clients += 1
         try:
             return sock.recv(size)
         except TimeoutError:
@@ -202,6 +204,7 @@ class PacedSocket:
             raise
         finally:
             self.waiting = False
+            self.worker.waiting_on_clients -= 1
 
     def send(self, data: bytes, flags: int = 0) -> int:
         self.sock.settimeout(self.worker.send_timeout)
@@ -219,7 +222,11 @@ class PacedSocket:
         sent = sock.send(data, flags)
         self.sent += sent
         if sent < len(data):
-            sock.sendall(memoryview(data)[sent:], flags)
+            self.worker.waiting_on_clients += 1
+            try:
+                sock.sendall(memoryview(data)[sent:], flags)
+            finally:
+                self.worker.waiting_on_clients -= 1
             self.sent += len(data) - sent
 
     def stop_reading(self) -> None:
@@ -300,7 +307,7 @@ class GeventWorker(ggevent.GeventWorker):  # type: ignore[misc]
     app_concurrency: ClassVar[int] = 100
     # The most connections the listener accepts a turn (see accepts_per_turn).
     accept_batch: ClassVar[int] = 32
-    # ...and one more a turn for each this many connections the worker has open.
+    # ...and one more a turn for each this many busy connections the worker has.
     connections_per_accept: ClassVar[int] = 4
     wsgi: Any  # the application, which gunicorn's load_wsgi sets
 
@@ -328,6 +335,7 @@ class GeventWorker(ggevent.GeventWorker):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.connections: dict[Any, PacedSocket] = {}  # by greenlet
+        self.waiting_on_clients = 0  # of them: waiting to read from or write to the client
         self.servers: list[StreamServer] = []  # one a listening socket, once running
         self.cut_at = float("inf")  # when requests still arriving are cut (at shutdown)
         # Made in the master; each binds to a hub when first waited on, in the worker
@@ -383,20 +391,22 @@ class GeventWorker(ggevent.GeventWorker):  # type: ignore[misc]
 
     def accepts_per_turn(self) -> int:
         """How many waiting connections the listener accepts when its turn comes: one,
-        and one more for every ``connections_per_accept`` open, up to ``accept_batch``;
-        with a single worker, gevent's 100.
+        and one more for every ``connections_per_accept`` busy ones (open and not waiting
+        on their client), up to ``accept_batch``; with a single worker, gevent's 100.
 
         PERF: gunicorn accepts one a turn to spread connections over the workers, but a
-        busy worker's turn comes once a round of all its connections: 256 connections
+        busy worker's turn comes once a round of its busy connections: 256 connections
         opened at once took 1.3 s to be accepted, their first requests waiting all that
         time (wrk: p99 850 ms against p50 25 ms). A fixed 32 a turn fixed that but let one
         worker take all 16 of a client's connections, half the time, and leave the other
-        idle. Growing with the round, the accept keeps pace with it and an idle worker
-        still takes one at a time (python -m benchmarks.slowclients --latency).
+        idle. Growing with the round, the accept keeps pace with it, and a worker with
+        only idle or slow clients (an attack's thousand) still takes one at a time
+        (python -m benchmarks.slowclients --split and --latency).
         """
         if self.cfg.workers == 1:
             return StreamServer.max_accept  # type: ignore[no-any-return]
-        return min(self.accept_batch, 1 + len(self.connections) // self.connections_per_accept)
+        busy = len(self.connections) - self.waiting_on_clients
+        return min(self.accept_batch, 1 + busy // self.connections_per_accept)
 
     def take_turn(self) -> None:
         """Called when a kept-alive connection's next request was already waiting: this

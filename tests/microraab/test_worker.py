@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import gevent
+import gevent.event
 import pytest
 from gevent import socket as gsocket
 from gunicorn import glogging
@@ -301,11 +302,16 @@ def test_a_write_larger_than_the_socket_buffer_arrives_whole_and_is_counted(
 
 def test_a_write_to_a_client_that_does_not_read_ends_at_send_timeout() -> None:
     server, client = gsocket.socketpair()
-    paced = PacedSocket(server, make_worker(send_timeout=SHORT))
+    worker = make_worker(send_timeout=SHORT)
+    paced = PacedSocket(server, worker)
     started = time.monotonic()
+    writer = gevent.spawn(paced.sendall, b"x" * (64 << 20))  # the client reads nothing
+    gevent.sleep(SHORT / 4)
+    assert worker.waiting_on_clients == 1  # so it does not make the worker look busy
     with pytest.raises(TimeoutError):
-        paced.sendall(b"x" * (64 << 20))  # the client reads nothing
+        writer.get(timeout=bound(SHORT))
     assert SHORT <= elapsed_since(started) < bound(SHORT)
+    assert worker.waiting_on_clients == 0
     assert 0 < paced.sent < 64 << 20  # what fitted the buffers: no 408 after it
     server.close()
     client.close()
@@ -409,7 +415,7 @@ def test_the_worker_serves_a_request_through_its_paced_socket() -> None:
             sock.sendall(post(b"hello"))
             answer = read_response(sock)
         assert answer.startswith(b"HTTP/1.1 200 OK\r\n") and answer.endswith(b"\r\n\r\nhello")
-        assert running.worker.connections == {}
+        assert running.worker.connections == {} and running.worker.waiting_on_clients == 0
     finally:
         running.stop()
 
@@ -440,40 +446,52 @@ def test_a_body_too_slow_is_answered_408_and_never_reaches_the_app() -> None:
 
 
 @pytest.mark.parametrize(
-    ("accept_batch", "open_before", "accepted"),
-    [(32, 0, 1), (32, 4, 2), (32, 12, 4), (3, 12, 3), (1, 12, 1)],
+    ("accept_batch", "busy", "idle", "accepted"),
+    [(32, 0, 0, 1), (32, 4, 0, 2), (32, 12, 0, 4), (3, 12, 0, 3), (1, 12, 0, 1), (32, 0, 12, 1)],
 )
-def test_one_turn_of_the_listener_accepts_one_more_for_every_four_connections_open(
-    accept_batch: int, open_before: int, accepted: int
+def test_one_turn_of_the_listener_accepts_one_more_for_every_four_busy_connections(
+    accept_batch: int, busy: int, idle: int, accepted: int
 ) -> None:
-    # With two workers or more (with one, gevent's 100 a turn): ``open_before`` kept-alive
-    # connections idle, then 10 new ones waiting, their requests sent, when the worker's
-    # loop next runs. The first new one served sees how many that turn accepted.
+    # With two workers or more (with one, gevent's 100 a turn): ``busy`` connections with
+    # a request in the app and ``idle`` ones kept alive, waiting for their next request
+    # (they do not count), then 10 new ones waiting, their requests sent, when the
+    # worker's loop next runs. The first new one served sees how many that turn accepted.
     in_worker_when_served: list[int] = []
+    release = gevent.event.Event()
 
     def app(worker: GeventWorker) -> Any:
-        def count(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-            in_worker_when_served.append(len(worker.servers[0].pool))
+        def serve(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+            if environ["PATH_INFO"] == "/hold":
+                release.wait(10)
+            else:
+                in_worker_when_served.append(len(worker.servers[0].pool))
             start_response("204 No Content", [])
             return []
 
-        return count
+        return serve
 
     running = run_worker(workers=2, app=app, accept_batch=accept_batch)
-    kept = [running.connect() for _ in range(open_before)]
+    worker = running.worker
+    kept = [running.connect() for _ in range(busy + idle)]
     try:
-        for sock in kept:
-            sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-            assert sock.recv(65536).startswith(b"HTTP/1.1 204")
-        assert len(running.worker.connections) == open_before
+        for number, sock in enumerate(kept):
+            path = b"/hold" if number < busy else b"/"
+            sock.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path)
+            if number >= busy:
+                assert sock.recv(65536).startswith(b"HTTP/1.1 204")
+        deadline = time.monotonic() + 10
+        while (len(worker.connections), worker.waiting_on_clients) != (busy + idle, idle):
+            assert time.monotonic() < deadline, (len(worker.connections), worker.waiting_on_clients)
+            gevent.sleep(0.01)
         del in_worker_when_served[:]
         clients = [stdlib_socket.create_connection(("127.0.0.1", running.port)) for _ in range(10)]
         for client in clients:  # blocking sockets: the worker's loop has not run since
             client.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         answers = [gevent.spawn(read_response, gsocket.socket(fileno=c.detach())) for c in clients]
         assert all(answer.get(timeout=10).startswith(b"HTTP/1.1 204") for answer in answers)
-        assert in_worker_when_served[0] == open_before + accepted
+        assert in_worker_when_served[0] == busy + idle + accepted
     finally:
+        release.set()
         for sock in kept:
             sock.close()
         running.stop()
