@@ -6,6 +6,8 @@
     python -m benchmarks.slowclients --sockets 1500   # memory per idle and per trickling socket
     python -m benchmarks.slowclients --sigterm        # SIGTERM with slow and idle clients
     python -m benchmarks.slowclients --cpu            # worker CPU per plaintext request
+    python -m benchmarks.slowclients --split          # how a client's connections spread
+    python -m benchmarks.slowclients --control        # the legitimate load twice, no attack
 
 Starts its own ``mongod`` (temporary data directory) and a gunicorn master (the repository's
 ``gunicorn.conf.py``, ``--workers`` gevent workers, on a free 127.0.0.1 port) for each worker
@@ -31,7 +33,11 @@ machine the load generator shares.
 
 ``--latency`` instead compares the workers on plaintext, ``GET /`` and the db test at 64
 and 256 connections, in rounds that alternate them (ratios within one run, as in
-docs/benchmarks.md), with the two other fairness rules of benchmarks/experiments/worker_turns.py.
+docs/benchmarks.md), with the other fairness rules of benchmarks/experiments/worker_turns.py.
+
+``--split`` counts (with ``ss``) how the 16 connections of a wrk run spread over the
+workers, once a round; ``--control`` runs the attacks' legitimate load twice in a row with
+no attack, once a round, to show how far each wrk run's ratio moves by itself.
 """
 
 from __future__ import annotations
@@ -591,6 +597,32 @@ def run_cpu(args: argparse.Namespace, mongo: MongoServer, workdir: Path) -> dict
     return results
 
 
+def run_control(args: argparse.Namespace, mongo: MongoServer, workdir: Path) -> dict[str, Any]:
+    """The attacks' legitimate load twice in a row with no attack, ``--rounds`` pairs: how
+    far each wrk run's throughput moves by itself (the attacks' ratios with nothing to
+    cause them)."""
+    post_script = workdir / "post.lua"
+    post_script.write_text(WRK_POST)
+    results: dict[str, list[dict[str, Any]]] = {}
+    for worker in args.workers_to_compare:
+        log = workdir / f"gunicorn-control-{worker}.log"
+        port, process = start_gunicorn(mongo.uri, "control", worker, args.workers, log)
+        try:
+            call(port, "POST", "/api/links", {"url": "https://example.com/seed"})
+            base = f"http://127.0.0.1:{port}"
+            for round_number in range(args.rounds):
+                first = legit_load(base, args.duration, post_script)
+                time.sleep(1)
+                second = legit_load(base, args.duration, post_script)
+                time.sleep(1)
+                ratio = {name: round(second[name]["rps"] / first[name]["rps"], 3) for name in first}
+                results.setdefault(worker, []).append(ratio)
+                print(f"round {round_number + 1} {worker}: second over first {ratio}", flush=True)
+        finally:
+            stop_process(process, 15)
+    return results
+
+
 def run_split(args: argparse.Namespace, mongo: MongoServer, workdir: Path) -> dict[str, Any]:
     """How the 16 connections of a wrk run on ``GET /`` (the attacks' legitimate load)
     spread over the workers: for each worker class, a round's count on each worker, from
@@ -691,6 +723,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--cpu", action="store_true", help="worker CPU per plaintext request")
     split = "how a wrk run's 16 connections spread over the workers, --rounds times"
     parser.add_argument("--split", action="store_true", help=split)
+    control = "the attacks' legitimate load twice, no attack, --rounds pairs"
+    parser.add_argument("--control", action="store_true", help=control)
     parser.add_argument("--connections", type=int, default=1000, help="attacking (1000)")
     parser.add_argument("--duration", type=int, default=30, help="seconds of load a phase (30)")
     parser.add_argument("--modes", default="H,B,X", help="slowhttptest modes (H,B,X)")
@@ -722,6 +756,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default = ["gevent", "microraab", "never-yields", "always-yields"]
     elif args.split:
         default = ["gevent", "microraab", "fixed-batch"]
+    elif args.control:
+        default = ["microraab"]
     else:
         default = ["stock", "microraab"]
     args.workers_to_compare = args.worker or default
@@ -730,8 +766,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    measures = args.sockets or args.latency or args.sigterm or args.cpu or args.split
-    for tool in ("wrk",) if args.latency or args.cpu or args.split else ("wrk", "slowhttptest"):
+    wrk_only = args.latency or args.cpu or args.split or args.control
+    measures = wrk_only or args.sockets or args.sigterm
+    for tool in ("wrk",) if wrk_only else ("wrk", "slowhttptest"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is not installed (apt-get install {tool})")
     results: dict[str, Any]
@@ -745,6 +782,8 @@ def main(argv: list[str] | None = None) -> int:
                 results = {"cpu": run_cpu(args, mongo, workdir)}
             elif args.split:
                 results = {"split": run_split(args, mongo, workdir)}
+            elif args.control:
+                results = {"control": run_control(args, mongo, workdir)}
             elif args.sigterm:
                 results = {"sigterm": run_sigterm(args, mongo, workdir)}
             elif args.latency:
