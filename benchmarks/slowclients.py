@@ -100,6 +100,11 @@ LEGIT_CONNECTIONS = 16
 POLL_EVERY = 0.5
 POLL_TIMEOUT = 1.0
 ATTACK_RATE = 200  # new attacking connections a second, as in the issue
+# Before any baseline: a worker's first requests compile the templates and prepare the
+# database, blocking its loop, so the first wrk runs on a fresh server put 28 of their 32
+# connections on the other worker and their baseline was skewed (the first mode's ratios,
+# -H's, were 1.07-1.29 and 0.78-0.86 until this warm-up).
+WARM_UP_SECONDS = 3
 
 
 def call(port: int, method: str, path: str, body: Any = None, timeout: float = 10) -> int:
@@ -161,6 +166,12 @@ def wrk_result(process: subprocess.Popen[str], seconds: int) -> dict[str, Any]:
         "p99_ms": sample.p99_ms,
         "errors": sample.socket_errors + sample.non_2xx,
     }
+
+
+def warm_up(port: int, post_script: Path) -> None:
+    """A link stored, then the legitimate load for WARM_UP_SECONDS: every worker warm."""
+    call(port, "POST", "/api/links", {"url": "https://example.com/seed"})
+    legit_load(f"http://127.0.0.1:{port}", WARM_UP_SECONDS, post_script)
 
 
 def legit_load(base: str, seconds: int, post_script: Path) -> dict[str, dict[str, Any]]:
@@ -348,7 +359,7 @@ def run_attacks(args: argparse.Namespace, mongo: MongoServer, workdir: Path) -> 
             mongo.uri, database, worker, args.workers, workdir / f"gunicorn-{worker}.log"
         )
         try:
-            call(port, "POST", "/api/links", {"url": "https://example.com/seed"})
+            warm_up(port, post_script)
             results[worker] = []
             for mode in args.modes:
                 print(
@@ -608,7 +619,7 @@ def run_control(args: argparse.Namespace, mongo: MongoServer, workdir: Path) -> 
         log = workdir / f"gunicorn-control-{worker}.log"
         port, process = start_gunicorn(mongo.uri, "control", worker, args.workers, log)
         try:
-            call(port, "POST", "/api/links", {"url": "https://example.com/seed"})
+            warm_up(port, post_script)
             base = f"http://127.0.0.1:{port}"
             for round_number in range(args.rounds):
                 first = legit_load(base, args.duration, post_script)
