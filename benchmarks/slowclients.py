@@ -48,6 +48,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -537,7 +538,7 @@ def run_sigterm(args: argparse.Namespace, mongo: MongoServer, workdir: Path) -> 
                 thread.start()
             time.sleep(1)
             term_at = time.monotonic()
-            process.send_signal(15)
+            process.send_signal(signal.SIGTERM)
             in_flight.sendall(flight_body[5:].encode())
             answers: dict[str, dict[str, Any]] = {}
             read = partial(read_and_time, answers, term_at)
