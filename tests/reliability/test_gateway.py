@@ -504,7 +504,11 @@ def test_kill_a_worker_and_step_down_the_primary_under_load(deployment: Deployme
     cut = [o for o in failed_writes if o.error in ("IncompleteRead", "RemoteDisconnected")]
     assert all(o.started <= killed <= o.ended for o in cut), (killed, cut)
     allowed = {"502", "503", "IncompleteRead", "RemoteDisconnected"}
-    assert set(write_failures) <= allowed, failed_writes
+    if not set(write_failures) <= allowed:
+        # An answer nothing explains (a 500 at the step-down, once in a 20-run loop beside
+        # stress-ng): the instances' logs say what the app met.
+        logs = "\n".join(instance.log_text()[-6000:] for instance in deployment.instances)
+        pytest.fail(f"unexpected write failures {failed_writes}\n{logs}")
     assert "Traceback" not in victim_instance.log_text()
     assert deployment.instances[1].worker_pids() == set(deployment.instances[1].started)
 
