@@ -505,10 +505,15 @@ def test_kill_a_worker_and_step_down_the_primary_under_load(deployment: Deployme
     assert all(o.started <= killed <= o.ended for o in cut), (killed, cut)
     allowed = {"502", "503", "IncompleteRead", "RemoteDisconnected"}
     if not set(write_failures) <= allowed:
-        # An answer nothing explains (a 500 at the step-down, once in a 20-run loop beside
-        # stress-ng): the instances' logs say what the app met.
-        logs = "\n".join(instance.log_text()[-6000:] for instance in deployment.instances)
-        pytest.fail(f"unexpected write failures {failed_writes}\n{logs}")
+        # An answer nothing explains (a 500 at the step-down, twice in 40 runs beside
+        # stress-ng): the instances' logs say what the app met, the 2xx access lines left out.
+        logs = "\n".join(
+            line
+            for instance in deployment.instances
+            for line in instance.log_text().splitlines()
+            if not re.search(r'" 2\d\d ', line)
+        )
+        pytest.fail(f"unexpected write failures {failed_writes}\n{logs[-20000:]}")
     assert "Traceback" not in victim_instance.log_text()
     assert deployment.instances[1].worker_pids() == set(deployment.instances[1].started)
 
