@@ -69,6 +69,8 @@ RESPONSE_408 = (
     b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
     b"Content-Type: text/plain; charset=utf-8\r\nContent-Length: 16\r\n\r\nRequest Timeout\n"
 )
+# The largest body the held headers are copied in front of, to go in one send.
+COALESCE_LIMIT = 64 * 1024
 # How long the 408 itself may take to write: a client too slow to send is not waited for.
 ANSWER_TIMEOUT = 1.0
 # How often the worker looks at its connections while it shuts down.
@@ -96,8 +98,8 @@ class PacedSocket:
     its body, or answers 408 if the headers came too late.
     """
 
-    __slots__ = ("body_start", "cut", "deadline", "received", "requests", "sent", "sock",
-                 "state", "waiting", "worker")  # fmt: skip
+    __slots__ = ("body_start", "cut", "deadline", "held", "holding", "received", "requests",
+                 "sent", "sock", "state", "waiting", "worker")  # fmt: skip
 
     def __init__(self, sock: socket.socket, worker: GeventWorker) -> None:
         self.sock = sock
@@ -108,6 +110,8 @@ class PacedSocket:
         self.sent = 0
         self.received = 0
         self.body_start = 0.0
+        self.holding = False  # the next write is a response's headers: hold it (see hold)
+        self.held = b""  # headers held until the body's first bytes or release
         self.__enter__()
 
     def __getattr__(self, name: str) -> Any:
@@ -206,16 +210,45 @@ class PacedSocket:
             self.waiting = False
             self.worker.waiting_on_clients -= 1
 
+    def hold(self) -> None:
+        """Hold the next write (gunicorn's headers) until the body's first bytes follow it,
+        or :meth:`release`. PERF: one send a response instead of two (gunicorn writes its
+        headers, then its body), and a small response leaves whole or not at all."""
+        self.holding = True
+
+    def release(self) -> None:
+        """Send what is held (the headers of a response without a body), hold no more."""
+        self.holding = False
+        if self.held:
+            held, self.held = self.held, b""
+            self._sendall(held)
+
     def send(self, data: bytes, flags: int = 0) -> int:
+        if self.held:
+            self.release()
         self.sock.settimeout(self.worker.send_timeout)
         count = self.sock.send(data, flags)
         self.sent += count
         return count
 
     def sendall(self, data: bytes, flags: int = 0) -> None:
-        """All of ``data``, each wait for the client within ``send_timeout``."""
+        """All of ``data`` after anything held, each wait for the client within
+        ``send_timeout``."""
+        if self.holding:
+            self.holding = False
+            self.held = bytes(data)
+            return
+        if self.held:
+            held, self.held = self.held, b""
+            if len(data) <= COALESCE_LIMIT:
+                data = held + data
+            else:  # a copy of a large body would cost more than a second send
+                self._sendall(held, flags)
+        self._sendall(data, flags)
+
+    def _sendall(self, data: bytes, flags: int = 0) -> None:
         sock = self.sock
-        sock.settimeout(self.worker.send_timeout)  # also for gunicorn's sock.sendfile after
+        sock.settimeout(self.worker.send_timeout)
         # PERF: one send first, which is all a response that fits the socket's buffer needs:
         # gevent's sendall asks the kernel for SO_SNDBUF on every call, a system call that
         # was 7 % of the worker's CPU on a plaintext request.
@@ -228,6 +261,19 @@ class PacedSocket:
             finally:
                 self.worker.waiting_on_clients -= 1
             self.sent += len(data) - sent
+
+    def sendfile(self, file: Any, offset: int = 0, count: int | None = None) -> int:
+        """The held headers, then the file (gunicorn's ``wsgi.file_wrapper`` responses)."""
+        self.release()
+        self.sock.settimeout(self.worker.send_timeout)  # sendfile refuses a non-blocking one
+        return self.sock.sendfile(file, offset, count)
+
+    def shutdown(self, how: int) -> None:
+        """Drop what is held: gunicorn shuts a response down when its application failed
+        after the headers, and a client is better told nothing than half."""
+        self.holding = False
+        self.held = b""
+        self.sock.shutdown(how)
 
     def stop_reading(self) -> None:
         """Wake a recv waiting on this socket (it returns b"") and let no more begin."""
@@ -450,9 +496,14 @@ class GeventWorker(ggevent.GeventWorker):  # type: ignore[misc]
         self.wsgi = in_a_place
 
     def handle_request(self, listener_name: Any, req: Any, sock: Any, addr: Any) -> Any:
-        """Read a small body whole, then serve the request as gunicorn does."""
+        """Read a small body whole, then serve the request as gunicorn does, its headers
+        sent with the body's first bytes."""
         self.buffer_body(req)
-        return super().handle_request(listener_name, req, sock, addr)
+        sock.hold()
+        try:
+            return super().handle_request(listener_name, req, sock, addr)
+        finally:
+            sock.release()
 
     def buffer_body(self, req: Any) -> None:
         """Read a body of known length up to ``body_buffer_size`` now, under the body's

@@ -300,6 +300,65 @@ def test_a_write_larger_than_the_socket_buffer_arrives_whole_and_is_counted(
     assert paced.sent == len(data)
 
 
+def nothing_arrived(client: gsocket.socket) -> bool:
+    client.setblocking(False)
+    try:
+        client.recv(100)
+    except BlockingIOError:
+        return True
+    finally:
+        client.setblocking(True)
+    return False
+
+
+def test_held_headers_go_with_the_bodys_first_bytes(
+    pair: tuple[PacedSocket, gsocket.socket],
+) -> None:
+    paced, client = pair
+    paced.hold()
+    paced.sendall(b"HTTP/1.1 200 OK\r\n\r\n")
+    assert nothing_arrived(client) and paced.sent == 0
+    paced.sendall(b"ok")
+    paced.sendall(b"!")  # only the first write is held
+    client.settimeout(SHORT)
+    assert client.recv(100) == b"HTTP/1.1 200 OK\r\n\r\nok!"
+    assert paced.sent == 22
+
+
+def test_held_headers_are_sent_by_release_or_before_a_send_or_a_large_body(
+    pair: tuple[PacedSocket, gsocket.socket],
+) -> None:
+    paced, client = pair
+    client.settimeout(SHORT)
+    paced.hold()
+    paced.sendall(b"HEAD-ANSWER ")
+    paced.release()  # a response without a body
+    assert client.recv(100) == b"HEAD-ANSWER "
+    paced.release()  # nothing held: nothing sent
+    paced.hold()
+    paced.sendall(b"HEADERS ")
+    assert paced.send(b"sent") == 4
+    assert client.recv(100) == b"HEADERS sent"
+    paced.hold()
+    paced.sendall(b"HEADERS ")
+    large = bytes(range(256)) * 1024  # over COALESCE_LIMIT: not copied behind the headers
+    reader = gevent.spawn(lambda: b"".join(iter(lambda: client.recv(1 << 20), b"")))
+    paced.sendall(large)
+    paced.sock.shutdown(stdlib_socket.SHUT_WR)
+    assert reader.get(timeout=bound(SHORT)) == b"HEADERS " + large
+
+
+def test_a_shutdown_drops_held_headers(pair: tuple[PacedSocket, gsocket.socket]) -> None:
+    # gunicorn shuts the socket down when the application fails after its headers
+    paced, client = pair
+    paced.hold()
+    paced.sendall(b"HTTP/1.1 200 OK\r\n\r\n")
+    paced.shutdown(stdlib_socket.SHUT_RDWR)
+    paced.release()
+    client.settimeout(SHORT)
+    assert client.recv(100) == b""
+
+
 def test_a_write_to_a_client_that_does_not_read_ends_at_send_timeout() -> None:
     server, client = gsocket.socketpair()
     worker = make_worker(send_timeout=SHORT)
@@ -517,6 +576,36 @@ def test_a_file_response_is_sent_whole_after_the_headers(tmp_path: Any) -> None:
             answer = read_response(sock)
         assert answer.startswith(b"HTTP/1.1 200 OK\r\n")
         assert answer.partition(b"\r\n\r\n")[2] == content
+    finally:
+        running.stop()
+
+
+def test_responses_without_a_body_are_answered_on_a_kept_alive_connection() -> None:
+    # Their held headers have no body to go with: the end of the request sends them.
+    def app(worker: GeventWorker) -> Any:
+        def serve(environ: dict[str, Any], start_response: Any) -> Any:
+            if environ["PATH_INFO"] == "/empty":
+                start_response("204 No Content", [])
+            else:
+                start_response("200 OK", [("Content-Length", "5")])
+            return [b"hello"] if environ["REQUEST_METHOD"] != "HEAD" else []
+
+        return serve
+
+    running = run_worker(app=app)
+    try:
+        with running.connect() as sock:
+            sock.settimeout(bound(SHORT))
+            for request in (b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n",
+                            b"GET /empty HTTP/1.1\r\nHost: x\r\n\r\n"):  # fmt: skip
+                sock.sendall(request)
+                head = b""
+                while not head.endswith(b"\r\n\r\n") and (byte := sock.recv(1)):
+                    head += byte
+                assert head.startswith((b"HTTP/1.1 200 OK\r\n", b"HTTP/1.1 204 No Content\r\n"))
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            answer = read_response(sock)
+        assert answer.startswith(b"HTTP/1.1 200 OK\r\n") and answer.endswith(b"\r\n\r\nhello")
     finally:
         running.stop()
 
