@@ -81,6 +81,7 @@ WORKERS = {
     "fixed-batch": ["-k", "benchmarks.experiments.worker_turns.FixedBatch"],
     "every-second": ["-k", "benchmarks.experiments.worker_turns.EverySecond"],
     "every-fourth": ["-k", "benchmarks.experiments.worker_turns.EveryFourth"],
+    "two-sends": ["-k", "benchmarks.experiments.worker_turns.TwoSends"],
 }
 # The attacks: slowhttptest's intervals, with the body mode's 10-byte ticks.
 MODES = {

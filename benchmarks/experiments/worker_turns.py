@@ -4,14 +4,16 @@ connection's waiting request at once (gunicorn's behaviour), ``AlwaysYields`` yi
 before every request, waiting or not, ``NextIteration`` yields as microraab's does but
 until the event loop has polled, ``AcceptOne`` accepts one connection a turn (gunicorn's
 rule), ``FixedBatch`` accepts ``accept_batch`` a turn however few connections the
-worker has, and ``EverySecond`` and ``EveryFourth`` yield only every second or fourth time
-a waiting request is served. Each differs from microraab's worker in that one thing."""
+worker has, ``EverySecond`` and ``EveryFourth`` yield only every second or fourth time
+a waiting request is served, and ``TwoSends`` writes a response's headers and its body in
+two sends, as gunicorn does. Each differs from microraab's worker in that one thing."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import gevent
+from gunicorn.workers import ggevent
 
 from microraab.worker import GeventWorker
 
@@ -58,3 +60,9 @@ class EverySecond(GeventWorker):
 
 class EveryFourth(EverySecond):
     every = 4
+
+
+class TwoSends(GeventWorker):
+    def handle_request(self, listener_name: Any, req: Any, sock: Any, addr: Any) -> Any:
+        self.buffer_body(req)  # and no sock.hold()
+        return ggevent.GeventWorker.handle_request(self, listener_name, req, sock, addr)
