@@ -47,6 +47,7 @@ import http.client
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -676,11 +677,20 @@ def run_latency(args: argparse.Namespace, mongo: MongoServer, workdir: Path) -> 
         for round_number in range(args.rounds):
             for path_name, path in LATENCY_PATHS.items():
                 for connections in (64, 256):
-                    for worker, (port, _) in servers.items():
+                    for worker, (port, master) in servers.items():
                         key = f"{worker} {path_name} c{connections}"
                         url = f"http://127.0.0.1:{port}{path}"
+                        pids = children(master.pid)
+                        before = sum(cpu_seconds(pid) for pid in pids), wrk_cpu_seconds()
                         load = wrk(url, args.duration, connections, threads=2)
                         sample = wrk_result(load, args.duration)
+                        # Where the CPU went, in µs a request: the workers' and wrk's (the
+                        # two share the machine's cores, so either can cost throughput).
+                        requests = max(1.0, sample["rps"] * args.duration)
+                        used = (sum(cpu_seconds(pid) for pid in pids) - before[0],
+                                wrk_cpu_seconds() - before[1])  # fmt: skip
+                        sample["worker_us"] = round(used[0] / requests * 1e6, 1)
+                        sample["wrk_us"] = round(used[1] / requests * 1e6, 1)
                         samples.setdefault(key, []).append(sample)
                         print(f"round {round_number + 1} {key}: {sample}", flush=True)
     finally:
@@ -693,8 +703,14 @@ def _median(values: list[dict[str, Any]]) -> dict[str, Any]:
     middle = len(values) // 2
     return {
         name: sorted(value[name] for value in values)[middle]
-        for name in ("rps", "p50_ms", "p99_ms", "errors")
+        for name in ("rps", "p50_ms", "p99_ms", "errors", "worker_us", "wrk_us")
     }
+
+
+def wrk_cpu_seconds() -> float:
+    """User + system CPU of the children this process has waited for (the wrk runs)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def latency_table(medians: dict[str, Any], workers: list[str]) -> str:
@@ -704,8 +720,8 @@ def latency_table(medians: dict[str, Any], workers: list[str]) -> str:
     baseline = workers[0]
     lines = [
         f"| worker | test | conns | req/s | vs {baseline} | p50 ms | p99 ms | p99/p50 | errors "
-        "| target |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| worker µs/req | wrk µs/req | target |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for path_name in LATENCY_PATHS:
         for connections in (64, 256):
@@ -721,7 +737,8 @@ def latency_table(medians: dict[str, Any], workers: list[str]) -> str:
                 lines.append(
                     f"| {worker} | {path_name} | {connections} | {row['rps']:.0f} | "
                     f"{versus:.3f} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | {ratio:.1f} | "
-                    f"{row['errors']} | {'met' if met else 'missed'} |"
+                    f"{row['errors']} | {row.get('worker_us', '')} | {row.get('wrk_us', '')} | "
+                    f"{'met' if met else 'missed'} |"
                 )
     return "\n".join(lines)
 

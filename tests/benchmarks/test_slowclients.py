@@ -86,7 +86,8 @@ def test_the_smoke_is_short_and_measures_microraabs_worker() -> None:
 
 def test_the_latency_table_judges_each_row_against_the_first_worker() -> None:
     def row(rps: float, p50: float, p99: float) -> dict[str, float]:
-        return {"rps": rps, "p50_ms": p50, "p99_ms": p99, "errors": 0}
+        return {"rps": rps, "p50_ms": p50, "p99_ms": p99, "errors": 0, "worker_us": rps / 10,
+                "wrk_us": 7.5}  # fmt: skip
 
     medians = {}
     for path in ("plaintext", "GET /", "db"):
@@ -103,6 +104,7 @@ def test_the_latency_table_judges_each_row_against_the_first_worker() -> None:
     assert verdicts["base", "plaintext"] == "missed"  # its p99 is 100x its p50
     assert verdicts["base", "db"] == verdicts["tail", "db"] == "met"  # no worse
     assert verdicts["slow", "db"] == "missed"  # 0.94x the throughput
+    assert cells[1][-3:-1] == ["96.0", "7.5"]  # fair's CPU a request: its workers', wrk's
 
 
 @pytest.mark.slow
