@@ -22,6 +22,10 @@ leave nothing for real requests, ``/healthz`` included. This worker is that one 
   listener, which under load gets a turn like any connection, accepts more new ones a
   turn the more busy connections the worker has, up to ``accept_batch`` (gunicorn's
   accepts one).
+- **One send a response**: gunicorn writes a response's headers, then its body; the
+  worker holds the headers and sends them with the body's first bytes (up to
+  ``COALESCE_LIMIT``), a system call less a response, and a small one leaves whole or
+  not at all.
 - **SIGTERM**: the worker stops accepting at once and closes its idle connections;
   requests still arriving get ``body_grace`` more seconds (then ``408``), requests in
   the application until just before gunicorn's ``graceful_timeout``.
@@ -451,7 +455,8 @@ class GeventWorker(ggevent.GeventWorker):  # type: ignore[misc]
         """
         if self.cfg.workers == 1:
             return StreamServer.max_accept  # type: ignore[no-any-return]
-        busy = len(self.connections) - self.waiting_on_clients
+        # max: a PacedSocket made outside handle() waits without being a connection
+        busy = max(0, len(self.connections) - self.waiting_on_clients)
         return min(self.accept_batch, 1 + busy // self.connections_per_accept)
 
     def take_turn(self) -> None:

@@ -504,6 +504,19 @@ def test_a_body_too_slow_is_answered_408_and_never_reaches_the_app() -> None:
         running.stop()
 
 
+def test_a_turn_accepts_one_even_with_sockets_waiting_that_are_not_connections(
+    pair: tuple[PacedSocket, gsocket.socket],
+) -> None:
+    paced, client = pair  # made here, not by handle(): not one of worker.connections
+    paced.worker.cfg.set("workers", 2)
+    reader = gevent.spawn(paced.recv, 100)
+    gevent.sleep(0)  # now waiting in its recv
+    assert paced.worker.waiting_on_clients == 1 and paced.worker.connections == {}
+    assert paced.worker.accepts_per_turn() == 1
+    client.sendall(b"G")
+    assert reader.get(timeout=bound(SHORT)) == b"G"
+
+
 @pytest.mark.parametrize(
     ("accept_batch", "busy", "idle", "accepted"),
     [(32, 0, 0, 1), (32, 4, 0, 2), (32, 12, 0, 4), (3, 12, 0, 3), (1, 12, 0, 1), (32, 0, 12, 1)],
