@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pymongo.errors import ConnectionFailure, PyMongoError, WriteConcernError
+from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError, WriteConcernError
 from werkzeug.exceptions import (
     BadRequest,
     Conflict,
@@ -19,6 +19,21 @@ from app.links import CodeTaken, InvalidLink, LinkStore
 from microraab import App, Request
 
 _BY_STATUS: dict[int, type[HTTPException]] = {400: BadRequest, 422: UnprocessableEntity}
+
+# MongoDB's codes for "not now" (those pymongo retries an operation once on): a failover
+# (NotWritablePrimary 10107, PrimarySteppedDown 189, InterruptedDueToReplStateChange
+# 11602, NotPrimaryNoSecondaryOk 13435, NotPrimaryOrSecondary 13436), a member shutting
+# down (ShutdownInProgress 91, InterruptedAtShutdown 11600), a network fault between
+# members (HostUnreachable 6, HostNotFound 7, NetworkTimeout 89, SocketException 9001),
+# ExceededTimeLimit 262 and ReadConcernMajorityNotAvailableYet 134.
+TRANSIENT_CODES = frozenset({6, 7, 89, 91, 134, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436})
+
+
+def is_transient(error: OperationFailure) -> bool:
+    """Whether a server error pymongo raised means "try again soon": one of those codes, or
+    labelled retryable by the server. pymongo raises one when its retry failed too, and
+    always when the server reported it as a write error, which it never retries."""
+    return error.code in TRANSIENT_CODES or error.has_error_label("RetryableWriteError")
 
 
 def link_store(request: Request) -> LinkStore:
@@ -52,8 +67,15 @@ def register_outage_handler(app: App) -> None:
     """Answer a database outage with 503 and ``Retry-After: 5``, for the links and bench apps.
 
     ConnectionFailure covers no server within the selection timeout, a lost connection, and
-    ``WaitQueueTimeoutError`` (no pooled connection free within ``waitQueueTimeoutMS``).
+    ``WaitQueueTimeoutError`` (no pooled connection free within ``waitQueueTimeoutMS``); an
+    ``OperationFailure`` is one when :func:`is_transient`, else a bug: a 500.
     """
+
+    @app.errorhandler(OperationFailure)
+    def server_error(request: Request, error: OperationFailure) -> Any:
+        if not is_transient(error):
+            raise error  # to handle_exception: logged with its traceback, answered 500
+        return database_down(request, error)
 
     @app.errorhandler(ConnectionFailure)
     @app.errorhandler(WriteConcernError)

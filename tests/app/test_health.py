@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pymongo.errors import WriteConcernError
+from pymongo import MongoClient
+from pymongo.errors import WriteConcernError, WriteError
 
 from app import create_app
 from app.mongo_server import MongoServer
 from microraab import App, Request
+from tests.reliability.replica_set import ReplicaSet
 from tests.time_bounds import OUTAGE_OPERATION_BOUND
 
 
@@ -72,3 +74,69 @@ def test_a_write_concern_error_pymongo_gave_up_on_is_503_not_500(links_app: App)
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "5"
     assert response.json["error"]["message"].startswith("The database is not answering")
+
+
+def test_a_failover_reported_as_a_write_error_is_503_not_500(links_app: App) -> None:
+    # The server reports a write that met a step-down inside the command as a write error,
+    # which pymongo raises as WriteError and never retries.
+    error = WriteError("Not primary while writing to x.links", 10107, {"code": 10107})
+
+    @links_app.route("/raises", api=True)
+    def raises(request: Request) -> Any:
+        raise error
+
+    response = links_app.test_client().get("/raises")
+    assert (response.status_code, response.headers["Retry-After"]) == (503, "5")
+
+
+@pytest.fixture(scope="module")
+def one_member_set(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReplicaSet]:
+    """A replica set of one mongod with MongoDB's fail points (retryable writes need a set)."""
+    replica_set = ReplicaSet(tmp_path_factory.mktemp("rs"), members=1, fail_points=True)
+    yield replica_set.start()
+    replica_set.stop()
+
+
+def fail_twice(replica_set: ReplicaSet, command: str, code: int) -> None:
+    """The next two ``command``s fail with ``code``: the operation and pymongo's one retry."""
+    primary = replica_set.primary()
+    assert primary is not None
+    replica_set.client(primary).admin.command(
+        "configureFailPoint", "failCommand", mode={"times": 2},
+        data={"failCommands": [command], "errorCode": code},
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [(262, 503), (189, 503), (2, 500)],  # ExceededTimeLimit, PrimarySteppedDown; BadValue
+)
+def test_a_server_error_after_pymongos_retry_is_503_if_transient_else_500(
+    one_member_set: ReplicaSet, code: int, status: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    database = f"transient_{code}"
+    app = create_app(
+        {"MONGODB_URI": one_member_set.uri, "MONGODB_DATABASE": database, "SECRET_KEY": "k"}
+    )
+    try:
+        client = app.test_client()
+        assert client.get("/api/links").status_code == 200  # prepared: indexes made
+        fail_twice(one_member_set, "insert", code)
+        response = client.post("/api/links", json={"url": "https://example.com/", "code": "t-1"})
+        assert response.status_code == status
+        assert "Traceback" not in response.get_data(as_text=True)
+        if status == 503:
+            assert response.headers["Retry-After"] == "5"
+            assert response.json["error"]["message"].startswith("The database is not answering")
+        else:  # a bug, not an outage: logged with its traceback
+            logged = [r for r in caplog.records if r.getMessage().startswith("Exception on")]
+            assert logged and logged[-1].exc_info
+        fail_twice(one_member_set, "find", code)  # a read: pymongo retries it once too
+        assert client.get("/api/links").status_code == status
+        reader: MongoClient[dict[str, Any]] = MongoClient(one_member_set.uri)
+        try:
+            assert reader[database].links.count_documents({}) == 0  # nothing half-written
+        finally:
+            reader.close()
+    finally:
+        app.extensions["mongo"].close()

@@ -33,12 +33,14 @@ class ReplicaSet:
     ``start()`` returns once one member is primary and every other one is secondary.
     """
 
-    def __init__(self, root: Path, members: int = 3) -> None:
+    def __init__(self, root: Path, members: int = 3, fail_points: bool = False) -> None:
+        """``fail_points``: with MongoDB's test commands, ``configureFailPoint`` among them."""
         arguments = [
             "--replSet", REPLICA_SET, "--oplogSize", "50",
             # On SIGTERM, mongod 5.0+ waits 15 s in "quiesce mode" for clients to move away
             # (a secondary too); nobody is left to move at the end of a test.
             "--setParameter", "shutdownTimeoutMillisForSignaledShutdown=500",
+            *(["--setParameter", "enableTestCommands=1"] if fail_points else []),
         ]  # fmt: skip
         self.members = [
             MongoServer(root / f"member{n}", extra_args=arguments) for n in range(members)
