@@ -496,10 +496,11 @@ def test_kill_a_worker_and_step_down_the_primary_under_load(deployment: Deployme
     assert not lost, f"acknowledged writes missing after the step-down: {lost}"
     assert ratio >= 0.99, output
     # A POST on the killed worker is not retried (not idempotent): nginx answers 502, or,
-    # if the worker had begun its answer (gunicorn writes the headers, then the body), it
-    # can only cut it short (a 20-run loop beside stress-ng saw one IncompleteRead). A write
-    # that found no primary in time is the app's 503. Nothing else, and a cut answer only
-    # for a write in flight at the kill.
+    # if the worker had begun its answer, it can only cut it short (a 20-run loop beside
+    # stress-ng saw one IncompleteRead, when gunicorn still wrote the headers and the body
+    # in two sends; the worker now sends a small answer in one). A write that found no
+    # primary in time is the app's 503. Nothing else, and a cut answer only for a write in
+    # flight at the kill.
     killed = killed_at - writers.started
     cut = [o for o in failed_writes if o.error in ("IncompleteRead", "RemoteDisconnected")]
     assert all(o.started <= killed <= o.ended for o in cut), (killed, cut)
