@@ -240,8 +240,11 @@ class PacedSocket:
         ``send_timeout``."""
         if self.holding:
             self.holding = False
-            self.held = bytes(data)
-            return
+            # Not a chunked stream's: gunicorn sends no empty chunk, so a stream's headers
+            # held would wait for its first data, where gunicorn sends them at once.
+            if b"chunked" not in data:
+                self.held = bytes(data)
+                return
         if self.held:
             held, self.held = self.held, b""
             if len(data) <= COALESCE_LIMIT:

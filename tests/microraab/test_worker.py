@@ -623,6 +623,38 @@ def test_responses_without_a_body_are_answered_on_a_kept_alive_connection() -> N
         running.stop()
 
 
+def test_a_streamed_response_sends_its_headers_before_its_first_data() -> None:
+    # An empty first item gets a stream's headers out (gunicorn sends them, and no chunk).
+    go = gevent.event.Event()
+
+    def app(worker: GeventWorker) -> Any:
+        def serve(environ: dict[str, Any], start_response: Any) -> Any:
+            start_response("200 OK", [("Content-Type", "text/event-stream")])
+
+            def stream() -> Iterator[bytes]:
+                yield b""
+                go.wait()
+                yield b"data: 1\n\n"
+
+            return stream()
+
+        return serve
+
+    running = run_worker(app=app)
+    try:
+        with running.connect() as sock:
+            sock.settimeout(bound(SHORT))
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            head = b""
+            while not head.endswith(b"\r\n\r\n") and (byte := sock.recv(1)):
+                head += byte
+            assert b"Transfer-Encoding: chunked\r\n" in head  # before any data
+            go.set()
+            assert read_response(sock) == b"9\r\ndata: 1\n\n\r\n0\r\n\r\n"
+    finally:
+        running.stop()
+
+
 def test_a_malformed_request_gets_gunicorns_400() -> None:
     running = run_worker()
     try:
