@@ -25,8 +25,11 @@ _BY_STATUS: dict[int, type[HTTPException]] = {400: BadRequest, 422: Unprocessabl
 # 11602, NotPrimaryNoSecondaryOk 13435, NotPrimaryOrSecondary 13436), a member shutting
 # down (ShutdownInProgress 91, InterruptedAtShutdown 11600), a network fault between
 # members (HostUnreachable 6, HostNotFound 7, NetworkTimeout 89, SocketException 9001),
-# ExceededTimeLimit 262 and ReadConcernMajorityNotAvailableYet 134.
-TRANSIENT_CODES = frozenset({6, 7, 89, 91, 134, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436})
+# ExceededTimeLimit 262, ReadConcernMajorityNotAvailableYet 134 and LegacyNotPrimary
+# 10058. pymongo keeps the same set privately (a test compares them).
+TRANSIENT_CODES = frozenset(
+    {6, 7, 89, 91, 134, 189, 262, 9001, 10058, 10107, 11600, 11602, 13435, 13436}
+)
 
 
 def is_transient(error: OperationFailure) -> bool:

@@ -13,6 +13,7 @@ from pymongo.errors import WriteConcernError, WriteError
 
 from app import create_app
 from app.mongo_server import MongoServer
+from app.web import TRANSIENT_CODES
 from microraab import App, Request
 from tests.reliability.replica_set import ReplicaSet
 from tests.time_bounds import OUTAGE_OPERATION_BOUND
@@ -87,6 +88,13 @@ def test_a_failover_reported_as_a_write_error_is_503_not_500(links_app: App) -> 
 
     response = links_app.test_client().get("/raises")
     assert (response.status_code, response.headers["Retry-After"]) == (503, "5")
+
+
+def test_the_transient_codes_are_those_pymongo_retries_on() -> None:
+    # pymongo's own list is private: a pymongo that changes it fails here, not in an outage
+    from pymongo import helpers_shared
+
+    assert helpers_shared._RETRYABLE_ERROR_CODES == TRANSIENT_CODES
 
 
 @pytest.fixture(scope="module")
